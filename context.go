@@ -1,0 +1,122 @@
+package csrfkit
+
+import (
+	"context"
+	"html/template"
+	"net/http"
+)
+
+// state is csrfkit's per-request record. It is also the request's context
+// (it embeds the parent), so attaching it costs one allocation, not two.
+type state struct {
+	context.Context
+	p         *Protector
+	w         http.ResponseWriter
+	secret    [secretLen]byte
+	hasSecret bool
+	token     string // minted on first use, reused for the rest of the request
+	err       error
+}
+
+type stateKey struct{}
+
+func (s *state) Value(key any) any {
+	if key == (stateKey{}) {
+		return s
+	}
+	return s.Context.Value(key)
+}
+
+func stateOf(r *http.Request) *state {
+	if r == nil {
+		return nil
+	}
+	s, _ := r.Context().Value(stateKey{}).(*state)
+	return s
+}
+
+// ensureSecret makes sure the request has a secret, reading the cookie or, if
+// there is none, making one and sending it.
+func (s *state) ensureSecret(r *http.Request) {
+	if s.hasSecret {
+		return
+	}
+	if s.p.readSecret(r, &s.secret) {
+		s.hasSecret = true
+		return
+	}
+	newSecret(&s.secret)
+	s.hasSecret = true
+	s.p.setSecretCookie(s.w, r, &s.secret)
+}
+
+// tokenFor returns this request's masked token, minting it on first use.
+func (s *state) tokenFor(r *http.Request) string {
+	if s.token == "" {
+		s.ensureSecret(r)
+		s.token = s.p.keys.mint(&s.secret, s.p.sessionID(r), s.p.now())
+		addVaryCookie(s.w.Header())
+	}
+	return s.token
+}
+
+// Token returns a masked CSRF token for r, to embed in a page or hand to a
+// client. Within one request it returns the same token; different requests
+// get different strings (fresh one-time pads) that all verify. The first call
+// in a request costs one HMAC and one random read and adds "Vary: Cookie".
+// It returns "" when r did not pass through a Protector's Handler.
+func Token(r *http.Request) string {
+	s := stateOf(r)
+	if s == nil {
+		return ""
+	}
+	return s.tokenFor(r)
+}
+
+// TemplateField returns a hidden input carrying the token, for server-rendered
+// forms: <input type="hidden" name="csrf_token" value="...">. The field name
+// is Config.FieldName. Empty when the middleware is absent.
+func TemplateField(r *http.Request) template.HTML {
+	s := stateOf(r)
+	if s == nil {
+		return ""
+	}
+	// Safe without escaping: the token is base64url and FieldName was
+	// validated by New to be a plain identifier.
+	return template.HTML(`<input type="hidden" name="` + s.p.cfg.FieldName + `" value="` + s.tokenFor(r) + `">`)
+}
+
+// MetaTags returns <meta> tags for JavaScript clients: csrf-token (the
+// token), csrf-header (the first accepted header name) and csrf-field (the
+// form field name). csrfkit.js reads them. Empty when the middleware is absent.
+func MetaTags(r *http.Request) template.HTML {
+	s := stateOf(r)
+	if s == nil {
+		return ""
+	}
+	return template.HTML(`<meta name="csrf-token" content="` + s.tokenFor(r) +
+		`"><meta name="csrf-header" content="` + s.p.cfg.HeaderNames[0] +
+		`"><meta name="csrf-field" content="` + s.p.cfg.FieldName + `">`)
+}
+
+// FailureReason returns why the request was rejected (one of the Err values),
+// for use inside Config.ErrorHandler, or what would have been rejected in
+// ReportOnly mode. It returns nil when the request passed or the middleware
+// is absent.
+func FailureReason(r *http.Request) error {
+	if s := stateOf(r); s != nil {
+		return s.err
+	}
+	return nil
+}
+
+// TemplateFuncs returns html/template functions that take the request:
+// {{csrfField .Request}}, {{csrfToken .Request}}, {{csrfMeta .Request}}.
+// Add them once at parse time with template.New(...).Funcs(csrfkit.TemplateFuncs()).
+func TemplateFuncs() template.FuncMap {
+	return template.FuncMap{
+		"csrfField": TemplateField,
+		"csrfToken": Token,
+		"csrfMeta":  MetaTags,
+	}
+}

@@ -1,0 +1,3 @@
+module github.com/csrfkit/csrfkit
+
+go 1.25

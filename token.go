@@ -1,0 +1,200 @@
+package csrfkit
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/binary"
+	"hash"
+	"sync"
+	"time"
+)
+
+// Token format, version 1 (72 bytes, 96 base64url characters, no padding):
+//
+//	version(1) ‖ issued(7, big-endian Unix seconds) ‖ pad(32) ‖ pad ⊕ MAC(32)
+//	MAC = HMAC-SHA256(key, version ‖ issued ‖ secret ‖ session-id)
+//
+// The fresh one-time pad makes every hand-out different (BREACH), the MAC
+// binds the token to the secret cookie and the session, and the version byte
+// lets the format evolve.
+const (
+	secretLen    = 32
+	tokenVersion = 1
+	issuedLen    = 7
+	headerLen    = 1 + issuedLen
+	macLen       = sha256.Size
+	rawTokenLen  = headerLen + 2*macLen
+	tokenLen     = rawTokenLen / 3 * 4 // 72 is a multiple of 3: no padding
+	minKeyLen    = 32
+	clockSkew    = time.Minute
+)
+
+// keyRing holds the signing key first and verification keys after it. Each
+// key keeps a pool of HMAC states so minting and checking allocate nothing.
+type keyRing []*macKey
+
+type macKey struct{ pool sync.Pool }
+
+type macState struct {
+	h   hash.Hash
+	buf []byte
+}
+
+func newKeyRing(keys [][]byte) keyRing {
+	ring := make(keyRing, len(keys))
+	for i, k := range keys {
+		k := append([]byte(nil), k...)
+		ring[i] = &macKey{pool: sync.Pool{New: func() any {
+			return &macState{h: hmac.New(sha256.New, k), buf: make([]byte, 0, 128)}
+		}}}
+	}
+	return ring
+}
+
+// mac writes HMAC(key, header ‖ secret ‖ sid) into out.
+func (k *macKey) mac(out *[macLen]byte, header []byte, secret *[secretLen]byte, sid string) {
+	s := k.pool.Get().(*macState)
+	s.h.Reset()
+	s.buf = append(append(append(s.buf[:0], header...), secret[:]...), sid...)
+	s.h.Write(s.buf)
+	s.h.Sum(s.buf[:0])
+	copy(out[:], s.buf)
+	if cap(s.buf) > 4096 {
+		s.buf = make([]byte, 0, 128) // a huge session id must not pin memory
+	}
+	k.pool.Put(s)
+}
+
+// mint returns a fresh masked token for secret and sid, signed with the
+// first key. Cost: one HMAC-SHA256, one 32-byte random read, one encode.
+func (ring keyRing) mint(secret *[secretLen]byte, sid string, now time.Time) string {
+	var raw [rawTokenLen]byte
+	raw[0] = tokenVersion
+	putIssued(raw[1:headerLen], now)
+	pad := raw[headerLen : headerLen+macLen]
+	rand.Read(pad) // never fails (crypto/rand guarantees it since Go 1.24)
+	var m [macLen]byte
+	ring[0].mac(&m, raw[:headerLen], secret, sid)
+	subtle.XORBytes(raw[headerLen+macLen:], pad, m[:])
+	var out [tokenLen]byte
+	encodeToken(&out, &raw)
+	return string(out[:])
+}
+
+// verify checks a token against secret and sid with every key, in constant
+// time per key. It returns the token's issue time when it verifies.
+func (ring keyRing) verify(tok string, secret *[secretLen]byte, sid string) (time.Time, error) {
+	var raw [rawTokenLen]byte
+	if len(tok) != tokenLen || !decodeToken(&raw, tok) || raw[0] != tokenVersion {
+		return time.Time{}, ErrTokenInvalid
+	}
+	var sent, want [macLen]byte
+	subtle.XORBytes(sent[:], raw[headerLen:headerLen+macLen], raw[headerLen+macLen:])
+	ok := 0
+	for _, k := range ring {
+		k.mac(&want, raw[:headerLen], secret, sid)
+		ok |= subtle.ConstantTimeCompare(sent[:], want[:])
+	}
+	if ok != 1 {
+		return time.Time{}, ErrTokenInvalid
+	}
+	return getIssued(raw[1:headerLen]), nil
+}
+
+// checkAge applies Config.TokenTTL to a verified token's issue time.
+func checkAge(issued, now time.Time, ttl time.Duration) error {
+	if issued.After(now.Add(clockSkew)) {
+		return ErrTokenInvalid // minted in the future: not by us
+	}
+	if ttl > 0 && now.Sub(issued) > ttl {
+		return ErrTokenExpired
+	}
+	return nil
+}
+
+func putIssued(b []byte, t time.Time) {
+	var full [8]byte
+	binary.BigEndian.PutUint64(full[:], uint64(t.Unix()))
+	copy(b, full[8-issuedLen:])
+}
+
+func getIssued(b []byte) time.Time {
+	var full [8]byte
+	copy(full[8-issuedLen:], b)
+	return time.Unix(int64(binary.BigEndian.Uint64(full[:])), 0)
+}
+
+const b64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+var b64dec = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
+	}
+	for i := 0; i < len(b64); i++ {
+		t[b64[i]] = byte(i)
+	}
+	return t
+}()
+
+// encodeToken is base64url without padding, specialised to the token size so
+// it needs no allocation.
+func encodeToken(dst *[tokenLen]byte, src *[rawTokenLen]byte) {
+	for i, j := 0, 0; i < rawTokenLen; i, j = i+3, j+4 {
+		v := uint(src[i])<<16 | uint(src[i+1])<<8 | uint(src[i+2])
+		dst[j], dst[j+1], dst[j+2], dst[j+3] = b64[v>>18&63], b64[v>>12&63], b64[v>>6&63], b64[v&63]
+	}
+}
+
+// decodeToken reverses encodeToken; any byte outside the base64url alphabet
+// (including '=' padding and the standard alphabet's '+' and '/') fails.
+func decodeToken(dst *[rawTokenLen]byte, s string) bool {
+	var bad byte
+	for i, j := 0, 0; j < tokenLen; i, j = i+3, j+4 {
+		a, b, c, d := b64dec[s[j]], b64dec[s[j+1]], b64dec[s[j+2]], b64dec[s[j+3]]
+		bad |= a | b | c | d
+		v := uint(a)<<18 | uint(b)<<12 | uint(c)<<6 | uint(d)
+		dst[i], dst[i+1], dst[i+2] = byte(v>>16), byte(v>>8), byte(v)
+	}
+	return bad&0xc0 == 0
+}
+
+// encodeSecret and decodeSecret carry the 32-byte secret in its cookie as
+// 43 base64url characters.
+func encodeSecret(s *[secretLen]byte) string {
+	var buf [secretLen + 1]byte
+	copy(buf[:], s[:])
+	var out [44]byte
+	for i, j := 0, 0; i < len(buf); i, j = i+3, j+4 {
+		v := uint(buf[i])<<16 | uint(buf[i+1])<<8 | uint(buf[i+2])
+		out[j], out[j+1], out[j+2], out[j+3] = b64[v>>18&63], b64[v>>12&63], b64[v>>6&63], b64[v&63]
+	}
+	return string(out[:43])
+}
+
+func decodeSecret(dst *[secretLen]byte, s string) bool {
+	if len(s) != 43 {
+		return false
+	}
+	var buf [secretLen + 1]byte
+	var bad byte
+	for i, j := 0, 0; j < 44; i, j = i+3, j+4 {
+		d := byte('A') // pad the 44th character with a zero sextet
+		if j+3 < 43 {
+			d = s[j+3]
+		}
+		a, b, c, dd := b64dec[s[j]], b64dec[s[j+1]], b64dec[s[j+2]], b64dec[d]
+		bad |= a | b | c | dd
+		v := uint(a)<<18 | uint(b)<<12 | uint(c)<<6 | uint(dd)
+		buf[i], buf[i+1], buf[i+2] = byte(v>>16), byte(v>>8), byte(v)
+	}
+	copy(dst[:], buf[:secretLen])
+	// The last character carries 4 meaningful bits; the rest must be zero,
+	// so each secret has exactly one encoding.
+	return bad&0xc0 == 0 && buf[secretLen] == 0
+}
+
+func newSecret(s *[secretLen]byte) { rand.Read(s[:]) }
+
+func newSecretBytes(b []byte) { rand.Read(b) }
