@@ -1,31 +1,281 @@
 package csrfkit
 
-// TEMPORARY stub, replaced by the body issue's implementation.
+// Reading the form token from the request body without losing any of it.
+//
+// The token layer calls formToken only for unsafe requests whose headers carried
+// no token. Whatever happens — token found, missing, body rejected — r.Body is
+// handed back readable from its first byte: the bytes csrfkit pulled from the
+// client are replayed first, then the unread rest is streamed straight from the
+// connection. Nothing is buffered beyond a bounded prefix, and nothing is ever
+// read past what the lookup needs (a slow or endless sender cannot make
+// csrfkit hold more than MaxFormBytes+1 or MaxPrefixBytes bytes).
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"mime"
 	"net/http"
-	"net/url"
+	"strings"
 )
 
+const (
+	// maxTokenBytes bounds a token value read from a body. Real tokens are
+	// well under 100 bytes; anything longer is answered ErrTokenInvalid
+	// without reading further.
+	maxTokenBytes = 4 << 10
+
+	// maxPartHeaderBytes bounds the bytes pulled from the body while reading
+	// one multipart boundary line plus part headers (and, for the first part,
+	// the preamble). Above it the body is ErrBodyMalformed rather than
+	// ErrTokenAfterFile: no browser sends kilobytes of part headers.
+	maxPartHeaderBytes = 32 << 10
+)
+
+// formToken looks the token field up in r's body. It is called only for unsafe requests
+// whose headers carried no token. It returns ErrTokenMissing when the body has no such
+// field (or the Content-Type is not a form), another *Error for bad bodies, and always
+// leaves r.Body readable from its first byte (every byte the client sent, in order).
+//
+// Decisions (see body_test.go for the table):
+//   - Only application/x-www-form-urlencoded and multipart/form-data are read,
+//     matched case-insensitively, with any parameters, odd spacing or stray
+//     ';'. Any other or missing Content-Type returns ErrTokenMissing and the
+//     body is not touched: the request then needs a header token.
+//   - The first occurrence of the field counts, as with r.PostFormValue. An
+//     empty first value is ErrTokenMissing.
+//   - url-encoded: pairs are split on '&' and decoded like url.ParseQuery
+//     ('+' is a space, %XX a byte); pairs containing ';' or a key with a bad
+//     escape are skipped, as ParseForm skips them. A bad escape in the token
+//     field's own value is ErrBodyMalformed (ParseForm would report an
+//     error). A Content-Length over maxForm is ErrBodyTooLarge before a byte
+//     is read; otherwise at most maxForm+1 bytes are read.
+//   - multipart: parts are streamed with mime/multipart until the field is
+//     found. A part with a filename before the field, or a prefix that would
+//     exceed maxPrefix, is ErrTokenAfterFile. Nameless parts are skipped.
+//     Any parse or read error is ErrBodyMalformed.
+//   - A token value over maxTokenBytes is ErrTokenInvalid.
+//   - A body shorter than its Content-Length, or a read error from the
+//     client, is ErrBodyMalformed; an http.MaxBytesReader limit set by the
+//     application is ErrBodyTooLarge.
 func formToken(r *http.Request, field string, maxForm, maxPrefix int64) (string, error) {
-	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if mt != "application/x-www-form-urlencoded" || r.Body == nil {
+	kind, boundary, ok := formKind(r.Header.Get("Content-Type"))
+	switch {
+	case kind == kindNone:
 		return "", ErrTokenMissing
-	}
-	b, err := io.ReadAll(io.LimitReader(r.Body, maxForm+1))
-	r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(b), r.Body))
-	if err != nil {
+	case r.Body == nil || r.Body == http.NoBody:
+		if kind == kindURLEncoded {
+			return "", ErrTokenMissing // an empty form has no token
+		}
+		return "", ErrBodyMalformed // multipart needs at least a close delimiter
+	case kind == kindMultipart && !ok:
+		// No usable boundary: the body cannot be split, and is left unread.
 		return "", ErrBodyMalformed
 	}
-	if int64(len(b)) > maxForm {
-		return "", ErrBodyTooLarge
+	if kind == kindURLEncoded {
+		return urlencodedToken(r, field, maxForm)
 	}
-	v, err := url.ParseQuery(string(b))
-	if err != nil || v.Get(field) == "" {
-		return "", ErrTokenMissing
-	}
-	return v.Get(field), nil
+	return multipartToken(r, boundary, field, maxPrefix)
 }
+
+type formType int
+
+const (
+	kindNone formType = iota
+	kindURLEncoded
+	kindMultipart
+)
+
+// formKind classifies a Content-Type header. For multipart it also returns
+// the boundary, and ok=false when the boundary is missing or unusable.
+func formKind(ct string) (kind formType, boundary string, ok bool) {
+	base, _, _ := strings.Cut(ct, ";")
+	base = strings.TrimSpace(base)
+	switch {
+	case strings.EqualFold(base, "application/x-www-form-urlencoded"):
+		return kindURLEncoded, "", true
+	case strings.EqualFold(base, "multipart/form-data"):
+	default:
+		return kindNone, "", false
+	}
+	_, params, err := mime.ParseMediaType(ct)
+	if err != nil {
+		// Forgive empty parameters ("a/b;; boundary=x", "a/b; ;"), which
+		// mime rejects; anything else (duplicate boundary, bad quoting) stays
+		// an error, since the application's own parser could not split it.
+		segs := strings.Split(ct, ";")
+		kept := segs[:0]
+		for _, s := range segs {
+			if strings.TrimSpace(s) != "" {
+				kept = append(kept, s)
+			}
+		}
+		if _, params, err = mime.ParseMediaType(strings.Join(kept, ";")); err != nil {
+			return kindMultipart, "", false
+		}
+	}
+	boundary = params["boundary"]
+	return kindMultipart, boundary, validBoundary(boundary)
+}
+
+// validBoundary accepts RFC 2046 boundaries loosely: 1 to 70 printable ASCII
+// bytes, not ending in a space. (Only CR, LF and friends could confuse the
+// delimiter search; the length limit is the RFC's.)
+func validBoundary(b string) bool {
+	if len(b) < 1 || len(b) > 70 || b[len(b)-1] == ' ' {
+		return false
+	}
+	for i := 0; i < len(b); i++ {
+		if b[i] < 0x20 || b[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// errPrefixFull is what the recorder returns once its bound is reached. It
+// never escapes this file: callers look at recorder.full instead.
+var errPrefixFull = errors.New("csrfkit: body prefix limit reached")
+
+// errBodyEnd stands for io.EOF under mime/multipart (see recorder.eof).
+var errBodyEnd = errors.New("csrfkit: end of body")
+
+// recorder reads from the client's body and keeps every byte it pulled, so
+// that those bytes can be replayed in front of the unread rest. It never
+// holds more than limit bytes: once full, reads fail with errPrefixFull.
+type recorder struct {
+	r     io.Reader
+	buf   []byte
+	limit int64
+	full  bool  // a read was refused because buf holds limit bytes
+	err   error // first error (io.EOF included) from r; sticky
+
+	// eof, when set, is returned instead of io.EOF. mime/multipart's
+	// NextPart returns a bare io.EOF both for the close delimiter and for
+	// part headers cut short by the end of the body; with eof set, io.EOF
+	// from NextPart can only mean the close delimiter.
+	eof error
+}
+
+func (c *recorder) Read(p []byte) (int, error) {
+	if c.err != nil {
+		return 0, c.mapEOF(c.err)
+	}
+	room := c.limit - int64(len(c.buf))
+	if room <= 0 {
+		c.full = true
+		return 0, errPrefixFull
+	}
+	if int64(len(p)) > room {
+		p = p[:room]
+	}
+	n, err := c.r.Read(p)
+	if n < 0 || n > len(p) {
+		n, err = 0, io.ErrNoProgress // a broken Reader must not panic us
+	}
+	c.buf = append(c.buf, p[:n]...)
+	if err != nil {
+		c.err = err
+	}
+	return n, c.mapEOF(err)
+}
+
+func (c *recorder) mapEOF(err error) error {
+	if err == io.EOF && c.eof != nil {
+		return c.eof
+	}
+	return err
+}
+
+// fill reads into buf's spare capacity until EOF, an error, or limit bytes.
+// It is the url-encoded path: one copy, no intermediate buffer.
+func (c *recorder) fill() {
+	empty := 0
+	for c.err == nil {
+		room := c.limit - int64(len(c.buf))
+		if room <= 0 {
+			c.full = true
+			return
+		}
+		if len(c.buf) == cap(c.buf) {
+			c.buf = append(c.buf, 0)[:len(c.buf)]
+		}
+		end := cap(c.buf)
+		if int64(end-len(c.buf)) > room {
+			end = len(c.buf) + int(room)
+		}
+		n, err := c.r.Read(c.buf[len(c.buf):end])
+		if n < 0 || n > end-len(c.buf) {
+			n, err = 0, io.ErrNoProgress
+		}
+		c.buf = c.buf[:len(c.buf)+n]
+		if err != nil {
+			c.err = err
+			return
+		}
+		if n == 0 {
+			if empty++; empty >= 100 {
+				c.err = io.ErrNoProgress // never spin on a Reader that returns 0, nil
+				return
+			}
+		} else {
+			empty = 0
+		}
+	}
+}
+
+// readErr maps a read error from the client's body to a reason. The bool is
+// false when there was none (nil or io.EOF).
+func (c *recorder) readErr() (*Error, bool) {
+	if c.err == nil || c.err == io.EOF {
+		return nil, false
+	}
+	var mbe *http.MaxBytesError
+	if errors.As(c.err, &mbe) {
+		return ErrBodyTooLarge, true
+	}
+	return ErrBodyMalformed, true
+}
+
+// short reports whether the body ended before its declared Content-Length
+// (possible only for hand-built requests; net/http reports
+// io.ErrUnexpectedEOF itself).
+func (c *recorder) short(r *http.Request) bool {
+	return c.err == io.EOF && r.ContentLength > 0 && int64(len(c.buf)) < r.ContentLength
+}
+
+// restore gives r.Body back as the recorded prefix followed by whatever the
+// recorder did not read, keeping the original Close. A read error is replayed
+// after the prefix, exactly as the handler would have met it.
+func (c *recorder) restore(r *http.Request, orig io.ReadCloser) {
+	if len(c.buf) == 0 && c.err == nil {
+		r.Body = orig // nothing was read
+		return
+	}
+	var rest io.Reader
+	switch c.err {
+	case nil:
+		rest = orig
+	case io.EOF:
+		rest = eofReader{}
+	default:
+		rest = errReader{c.err}
+	}
+	r.Body = &replayBody{Reader: io.MultiReader(bytes.NewReader(c.buf), rest), closer: orig}
+}
+
+// replayBody is the r.Body handed back to the application.
+type replayBody struct {
+	io.Reader
+	closer io.Closer
+}
+
+func (b *replayBody) Close() error { return b.closer.Close() }
+
+type eofReader struct{}
+
+func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
+
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }

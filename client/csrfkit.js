@@ -13,13 +13,19 @@ const RETRY = ['token-missing', 'token-invalid', 'token-expired', 'secret-missin
 const REASON = 'X-CSRF-Reason'
 
 export function configure(o = {}) {
+  const c = { ...cfg }
   for (const k in o) {
-    if (!(k in cfg)) throw new TypeError('csrfkit: unknown option ' + k)
-    cfg[k] = o[k]
+    if (!(k in c)) throw new TypeError('csrfkit: unknown option ' + k)
+    c[k] = o[k]
   }
-  cfg.cookieName = [].concat(cfg.cookieName)
-  cfg.allowOrigins = cfg.allowOrigins.map(u => new URL(u).origin)
-  return { ...cfg }
+  c.cookieName = [].concat(c.cookieName)
+  c.allowOrigins = c.allowOrigins.map(u => {
+    const x = new URL(u).origin
+    if (x == 'null') throw new TypeError('csrfkit: not an origin: ' + u)
+    return x
+  })
+  Object.assign(cfg, c)
+  return c
 }
 
 const meta = n => g.document?.querySelector(`meta[name="${n}"]`)?.content || ''
@@ -29,8 +35,8 @@ const field = () => cfg.fieldName || meta('csrf-field') || 'csrf_token'
 function cookie() {
   const jar = (g.document?.cookie || '').split(/; */)
   for (const n of cfg.cookieName) for (const c of jar) {
-    const i = c.indexOf('=')
-    if (c.slice(0, i) == n) try { return decodeURIComponent(c.slice(i + 1)) } catch { return c.slice(i + 1) }
+    const i = c.indexOf('=') + 1
+    if (c.slice(0, i) == n + '=') try { return decodeURIComponent(c.slice(i)) } catch { return c.slice(i) }
   }
   return ''
 }

@@ -16,15 +16,22 @@ const RETRY = ['token-missing', 'token-invalid', 'token-expired', 'secret-missin
 const REASON = 'X-CSRF-Reason'
 
 export function configure(o = {}) {
+  const c = { ...cfg }
   for (const k in o) {
     // A misspelt option must fail loudly, not silently fall back to a default.
-    if (!(k in cfg)) throw new TypeError('csrfkit: unknown option ' + k)
-    cfg[k] = o[k]
+    if (!(k in c)) throw new TypeError('csrfkit: unknown option ' + k)
+    c[k] = o[k]
   }
-  cfg.cookieName = [].concat(cfg.cookieName)
-  // Normalise to origins; a malformed entry (or '*') throws here, at configuration time.
-  cfg.allowOrigins = cfg.allowOrigins.map(u => new URL(u).origin)
-  return { ...cfg }
+  c.cookieName = [].concat(c.cookieName)
+  // Normalise to origins; a malformed entry ('*', 'localhost:3000') throws here, at configuration
+  // time, and leaves the configuration unchanged.
+  c.allowOrigins = c.allowOrigins.map(u => {
+    const x = new URL(u).origin
+    if (x == 'null') throw new TypeError('csrfkit: not an origin: ' + u)
+    return x
+  })
+  Object.assign(cfg, c)
+  return c
 }
 
 const meta = n => g.document?.querySelector(`meta[name="${n}"]`)?.content || ''
@@ -34,8 +41,8 @@ const field = () => cfg.fieldName || meta('csrf-field') || 'csrf_token'
 function cookie() {
   const jar = (g.document?.cookie || '').split(/; */)
   for (const n of cfg.cookieName) for (const c of jar) {
-    const i = c.indexOf('=')
-    if (c.slice(0, i) == n) try { return decodeURIComponent(c.slice(i + 1)) } catch { return c.slice(i + 1) }
+    const i = c.indexOf('=') + 1
+    if (c.slice(0, i) == n + '=') try { return decodeURIComponent(c.slice(i)) } catch { return c.slice(i) }
   }
   return ''
 }
