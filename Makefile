@@ -22,5 +22,8 @@ clienttest:
 e2e:
 	cd e2e && npm test
 
+bench:
+	./bench/run.sh
+
 demo:
 	go run ./cmd/csrfkit-demo

@@ -48,12 +48,17 @@ const (
 //     ('+' is a space, %XX a byte); pairs containing ';' or a key with a bad
 //     escape are skipped, as ParseForm skips them. A bad escape in the token
 //     field's own value is ErrBodyMalformed (ParseForm would report an
-//     error). A Content-Length over maxForm is ErrBodyTooLarge before a byte
-//     is read; otherwise at most maxForm+1 bytes are read.
+//     error). url.ParseQuery's cap on the number of pairs is not applied:
+//     past it ParseForm sees no fields at all, csrfkit still finds the token.
+//     A Content-Length over maxForm is ErrBodyTooLarge before a byte is
+//     read; otherwise at most maxForm+1 bytes are read.
 //   - multipart: parts are streamed with mime/multipart until the field is
 //     found. A part with a filename before the field, or a prefix that would
 //     exceed maxPrefix, is ErrTokenAfterFile. Nameless parts are skipped.
-//     Any parse or read error is ErrBodyMalformed.
+//     Part headers (or a preamble) over maxPartHeaderBytes, and any parse or
+//     read error, are ErrBodyMalformed. So is a close delimiter cut from its
+//     CRLF by the end of the body when no token came before it (mime/multipart
+//     would call that a clean end; the answer is a 403 either way).
 //   - A token value over maxTokenBytes is ErrTokenInvalid.
 //   - A body shorter than its Content-Length, or a read error from the
 //     client, is ErrBodyMalformed; an http.MaxBytesReader limit set by the

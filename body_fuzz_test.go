@@ -149,4 +149,3 @@ func FuzzMultipartPrefix(f *testing.F) {
 		}
 	})
 }
-

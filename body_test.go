@@ -634,7 +634,9 @@ func TestHandlerKeepsBody(t *testing.T) {
 		return seen{rec.Code, got}
 	}
 	field := "csrf_token"
-	formBody := func(tok string) []byte { return []byte("a=1&" + field + "=" + url.QueryEscape(tok) + "&b=" + strings.Repeat("x", 10<<10)) }
+	formBody := func(tok string) []byte {
+		return []byte("a=1&" + field + "=" + url.QueryEscape(tok) + "&b=" + strings.Repeat("x", 10<<10))
+	}
 	mpBody := func(tok string) []byte {
 		_, b := buildMultipartBoundary(t, "XyZ", part{"title", "", []byte("t")}, part{field, "", []byte(tok)}, part{"f1", "a.bin", randBytes(300<<10, 4)}, part{"f2", "b.bin", randBytes(5, 5)}, part{"f3", "c.bin", randBytes(70<<10, 6)})
 		return b

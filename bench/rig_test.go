@@ -87,6 +87,16 @@ func (w *discardRW) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
+// WriteString is what net/http's own ResponseWriter offers too, so that
+// io.WriteString(w, token) costs no conversion allocation here either.
+func (w *discardRW) WriteString(s string) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	w.n += len(s)
+	return len(s), nil
+}
+
 func (w *discardRW) reset() {
 	clear(w.h)
 	w.status = 0
