@@ -1,11 +1,12 @@
-# make test   — every test: go vet, Go tests (with -race), the JS client's tests,
-#               and the real-browser suite. Installs what it needs first.
+# make test   — every test: go vet, Go tests (with -race), the bench module's
+#               validation of every library, the JS client's tests, and the
+#               real-browser suite. Installs what it needs first.
 # make bench  — the comparison benchmarks (see BENCHMARKS.md).
 # make demo   — the demo (same as: go run ./cmd/csrfkit-demo).
 
-.PHONY: test deps vet gotest clienttest e2e bench demo
+.PHONY: test deps vet gotest benchtest clienttest e2e bench demo
 
-test: deps vet gotest clienttest e2e
+test: deps vet gotest benchtest clienttest e2e
 
 deps:
 	./scripts/install-deps.sh
@@ -15,6 +16,9 @@ vet:
 
 gotest:
 	go test -race -count=1 ./...
+
+benchtest:
+	cd bench && go vet ./... && go test -count=1 ./...
 
 clienttest:
 	cd client && npm test

@@ -11,7 +11,6 @@ package csrfkit
 // csrfkit hold more than MaxFormBytes+1 or MaxPrefixBytes bytes).
 
 import (
-	"bytes"
 	"errors"
 	"io"
 	"mime"
@@ -63,24 +62,29 @@ const (
 //   - A body shorter than its Content-Length, or a read error from the
 //     client, is ErrBodyMalformed; an http.MaxBytesReader limit set by the
 //     application is ErrBodyTooLarge.
-func formToken(r *http.Request, field string, maxForm, maxPrefix int64) (string, error) {
+//
+// The token returned may share memory with the replayed body: it must not be
+// modified or kept past the check. c is the recorder that then serves r.Body
+// (the middleware keeps one in its per-request state, so the lookup
+// allocates only the prefix buffer).
+func (c *recorder) formToken(r *http.Request, field string, maxForm, maxPrefix int64) ([]byte, error) {
 	kind, boundary, ok := formKind(r.Header.Get("Content-Type"))
 	switch {
 	case kind == kindNone:
-		return "", ErrTokenMissing
+		return nil, ErrTokenMissing
 	case r.Body == nil || r.Body == http.NoBody:
 		if kind == kindURLEncoded {
-			return "", ErrTokenMissing // an empty form has no token
+			return nil, ErrTokenMissing // an empty form has no token
 		}
-		return "", ErrBodyMalformed // multipart needs at least a close delimiter
+		return nil, ErrBodyMalformed // multipart needs at least a close delimiter
 	case kind == kindMultipart && !ok:
 		// No usable boundary: the body cannot be split, and is left unread.
-		return "", ErrBodyMalformed
+		return nil, ErrBodyMalformed
 	}
 	if kind == kindURLEncoded {
-		return urlencodedToken(r, field, maxForm)
+		return c.urlencodedToken(r, field, maxForm)
 	}
-	return multipartToken(r, boundary, field, maxPrefix)
+	return c.multipartToken(r, boundary, field, maxPrefix)
 }
 
 type formType int
@@ -148,9 +152,11 @@ var errBodyEnd = errors.New("csrfkit: end of body")
 // recorder reads from the client's body and keeps every byte it pulled, so
 // that those bytes can be replayed in front of the unread rest. It never
 // holds more than limit bytes: once full, reads fail with errPrefixFull.
+// Afterwards the same memory, as a replayBody, is the handler's r.Body.
 type recorder struct {
-	r     io.Reader
+	body  io.ReadCloser // the client's body
 	buf   []byte
+	pos   int // replay position in buf
 	limit int64
 	full  bool  // a read was refused because buf holds limit bytes
 	err   error // first error (io.EOF included) from r; sticky
@@ -174,7 +180,7 @@ func (c *recorder) Read(p []byte) (int, error) {
 	if int64(len(p)) > room {
 		p = p[:room]
 	}
-	n, err := c.r.Read(p)
+	n, err := c.body.Read(p)
 	if n < 0 || n > len(p) {
 		n, err = 0, io.ErrNoProgress // a broken Reader must not panic us
 	}
@@ -209,7 +215,7 @@ func (c *recorder) fill() {
 		if int64(end-len(c.buf)) > room {
 			end = len(c.buf) + int(room)
 		}
-		n, err := c.r.Read(c.buf[len(c.buf):end])
+		n, err := c.body.Read(c.buf[len(c.buf):end])
 		if n < 0 || n > end-len(c.buf) {
 			n, err = 0, io.ErrNoProgress
 		}
@@ -251,36 +257,32 @@ func (c *recorder) short(r *http.Request) bool {
 
 // restore gives r.Body back as the recorded prefix followed by whatever the
 // recorder did not read, keeping the original Close. A read error is replayed
-// after the prefix, exactly as the handler would have met it.
-func (c *recorder) restore(r *http.Request, orig io.ReadCloser) {
+// after the prefix, exactly as the handler would have met it. It allocates
+// nothing: the recorder itself becomes the body.
+func (c *recorder) restore(r *http.Request) {
 	if len(c.buf) == 0 && c.err == nil {
-		r.Body = orig // nothing was read
+		r.Body = c.body // nothing was read
 		return
 	}
-	var rest io.Reader
-	switch c.err {
-	case nil:
-		rest = orig
-	case io.EOF:
-		rest = eofReader{}
-	default:
-		rest = errReader{c.err}
+	c.pos = 0
+	r.Body = (*replayBody)(c)
+}
+
+// replayBody is the r.Body handed back to the application: the recorded
+// prefix, then the end of the body (or the read error) the recorder met, or
+// the unread rest straight from the client.
+type replayBody recorder
+
+func (b *replayBody) Read(p []byte) (int, error) {
+	if b.pos < len(b.buf) {
+		n := copy(p, b.buf[b.pos:])
+		b.pos += n
+		return n, nil
 	}
-	r.Body = &replayBody{Reader: io.MultiReader(bytes.NewReader(c.buf), rest), closer: orig}
+	if b.err != nil {
+		return 0, b.err
+	}
+	return b.body.Read(p)
 }
 
-// replayBody is the r.Body handed back to the application.
-type replayBody struct {
-	io.Reader
-	closer io.Closer
-}
-
-func (b *replayBody) Close() error { return b.closer.Close() }
-
-type eofReader struct{}
-
-func (eofReader) Read([]byte) (int, error) { return 0, io.EOF }
-
-type errReader struct{ err error }
-
-func (e errReader) Read([]byte) (int, error) { return 0, e.err }
+func (b *replayBody) Close() error { return b.body.Close() }

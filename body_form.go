@@ -8,14 +8,14 @@ import (
 
 // urlencodedToken reads at most maxForm+1 bytes of an
 // application/x-www-form-urlencoded body and scans them for field.
-func urlencodedToken(r *http.Request, field string, maxForm int64) (string, error) {
+func (c *recorder) urlencodedToken(r *http.Request, field string, maxForm int64) ([]byte, error) {
 	if maxForm < 0 {
 		maxForm = 0
 	}
 	if r.ContentLength > maxForm {
 		// Declared too large: refuse before reading a byte, so the body is
 		// untouched (and no 100 Continue is sent).
-		return "", ErrBodyTooLarge
+		return nil, ErrBodyTooLarge
 	}
 	limit := maxForm
 	if limit < math.MaxInt64 {
@@ -25,21 +25,20 @@ func urlencodedToken(r *http.Request, field string, maxForm int64) (string, erro
 	if r.ContentLength >= 0 && r.ContentLength < 64<<10 {
 		size = r.ContentLength + 1 // +1 to see EOF without growing
 	}
-	orig := r.Body
-	rec := &recorder{r: orig, limit: limit, buf: make([]byte, 0, min(size, limit))}
-	rec.fill()
-	defer rec.restore(r, orig)
+	*c = recorder{body: r.Body, limit: limit, buf: make([]byte, 0, min(size, limit))}
+	c.fill()
+	defer c.restore(r)
 
-	if e, ok := rec.readErr(); ok {
-		return "", e
+	if e, ok := c.readErr(); ok {
+		return nil, e
 	}
-	if int64(len(rec.buf)) > maxForm {
-		return "", ErrBodyTooLarge
+	if int64(len(c.buf)) > maxForm {
+		return nil, ErrBodyTooLarge
 	}
-	if rec.short(r) {
-		return "", ErrBodyMalformed
+	if c.short(r) {
+		return nil, ErrBodyMalformed
 	}
-	return scanForm(rec.buf, field)
+	return scanForm(c.buf, field)
 }
 
 // scanForm returns the first value of field in an url-encoded body, decoded
@@ -50,7 +49,9 @@ func urlencodedToken(r *http.Request, field string, maxForm int64) (string, erro
 // escape, so the value found here is the one r.PostFormValue(field) returns.
 // The one difference: a malformed escape in the field's own value is
 // ErrBodyMalformed here, where ParseQuery would skip it and use a later one.
-func scanForm(b []byte, field string) (string, error) {
+//
+// The value is returned in place (a sub-slice of b) unless it needs decoding.
+func scanForm(b []byte, field string) ([]byte, error) {
 	for len(b) > 0 {
 		pair := b
 		if i := bytes.IndexByte(b, '&'); i >= 0 {
@@ -69,20 +70,20 @@ func scanForm(b []byte, field string) (string, error) {
 			continue
 		}
 		if len(val) > 3*maxTokenBytes {
-			return "", ErrTokenInvalid // cannot decode to maxTokenBytes or less
+			return nil, ErrTokenInvalid // cannot decode to maxTokenBytes or less
 		}
 		v, ok := queryUnescape(val)
 		switch {
 		case !ok:
-			return "", ErrBodyMalformed
+			return nil, ErrBodyMalformed
 		case len(v) > maxTokenBytes:
-			return "", ErrTokenInvalid
+			return nil, ErrTokenInvalid
 		case len(v) == 0:
-			return "", ErrTokenMissing
+			return nil, ErrTokenMissing
 		}
-		return string(v), nil
+		return v, nil
 	}
-	return "", ErrTokenMissing
+	return nil, ErrTokenMissing
 }
 
 // keyIs reports whether the raw key decodes to field. A key with a malformed
@@ -100,8 +101,12 @@ func keyIs(key []byte, field string) bool {
 }
 
 // queryUnescape decodes '+' to space and %XX to a byte, reporting false on a
-// malformed escape, like url.QueryUnescape.
+// malformed escape, like url.QueryUnescape. Text without either is returned
+// as it is, without a copy (a base64url token never needs decoding).
 func queryUnescape(s []byte) ([]byte, bool) {
+	if bytes.IndexByte(s, '%') < 0 && bytes.IndexByte(s, '+') < 0 {
+		return s, true
+	}
 	out := make([]byte, 0, len(s))
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; c {

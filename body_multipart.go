@@ -14,23 +14,23 @@ import (
 // Only fields before the first file part are looked at: finding a part with
 // a filename first, or needing more than maxPrefix bytes, is
 // ErrTokenAfterFile. Either way the file itself is never read.
-func multipartToken(r *http.Request, boundary, field string, maxPrefix int64) (string, error) {
+func (c *recorder) multipartToken(r *http.Request, boundary, field string, maxPrefix int64) ([]byte, error) {
 	if maxPrefix < 0 {
 		maxPrefix = 0
 	}
-	orig := r.Body
-	rec := &recorder{r: orig, limit: maxPrefix, eof: errBodyEnd}
-	defer rec.restore(r, orig)
+	*c = recorder{body: r.Body, limit: maxPrefix, eof: errBodyEnd}
+	rec := c
+	defer rec.restore(r)
 
 	// fail classifies an error from mime/multipart by what happened below it.
-	fail := func() (string, error) {
+	fail := func() ([]byte, error) {
 		if e, ok := rec.readErr(); ok {
-			return "", e
+			return nil, e
 		}
 		if rec.full {
-			return "", ErrTokenAfterFile
+			return nil, ErrTokenAfterFile
 		}
-		return "", ErrBodyMalformed // bad framing, truncated part, short body
+		return nil, ErrBodyMalformed // bad framing, truncated part, short body
 	}
 
 	mr := multipart.NewReader(rec, boundary)
@@ -40,13 +40,13 @@ func multipartToken(r *http.Request, boundary, field string, maxPrefix int64) (s
 		if len(rec.buf)-before > maxPartHeaderBytes {
 			// Part headers (or a preamble) far beyond what any client
 			// sends: malformed, not "token too far".
-			return "", ErrBodyMalformed
+			return nil, ErrBodyMalformed
 		}
 		if err == io.EOF {
 			if rec.short(r) {
-				return "", ErrBodyMalformed
+				return nil, ErrBodyMalformed
 			}
-			return "", ErrTokenMissing // a well-formed body without the field
+			return nil, ErrTokenMissing // a well-formed body without the field
 		}
 		if err != nil {
 			return fail()
@@ -54,7 +54,7 @@ func multipartToken(r *http.Request, boundary, field string, maxPrefix int64) (s
 		if p.FileName() != "" {
 			// The token must come before any file: csrfkit never reads a
 			// file to look for it (the handler streams files itself).
-			return "", ErrTokenAfterFile
+			return nil, ErrTokenAfterFile
 		}
 		if p.FormName() != field {
 			// Another field (or a nameless part): skip it. Its bytes stay in
@@ -72,18 +72,18 @@ func multipartToken(r *http.Request, boundary, field string, maxPrefix int64) (s
 		case err != nil:
 			return fail()
 		case len(v) > maxTokenBytes:
-			return "", ErrTokenInvalid
+			return nil, ErrTokenInvalid
 		case len(v) == 0:
-			return "", ErrTokenMissing
+			return nil, ErrTokenMissing
 		}
 		// The value is whole, but if the read-ahead already met a broken
 		// or short body, say so now rather than let the handler find out.
 		if e, bad := rec.readErr(); bad {
-			return "", e
+			return nil, e
 		}
 		if rec.short(r) {
-			return "", ErrBodyMalformed
+			return nil, ErrBodyMalformed
 		}
-		return string(v), nil
+		return v, nil
 	}
 }

@@ -101,9 +101,10 @@ type Config struct {
 	// request. It sees the raw request: match carefully.
 	UnsafeExemptFunc func(r *http.Request) bool
 	// UnsafeOriginOnly accepts unsafe requests on the origin layer alone,
-	// like net/http's CrossOriginProtection: no token is needed. Requests
-	// without Sec-Fetch-Site or Origin (old browsers, plain HTTP) are then
-	// accepted unchecked.
+	// like net/http's CrossOriginProtection: no token is needed. What it
+	// gives away: a plain-HTTP request with neither Sec-Fetch-Site nor Origin
+	// (an old browser, or one behind a header-stripping proxy) is accepted
+	// unchecked; on HTTPS the Referer check still applies.
 	UnsafeOriginOnly bool
 	// ReportOnly logs what would be rejected and lets it through, for rolling
 	// csrfkit out on a live site. FailureReason still reports the reason.
@@ -179,6 +180,9 @@ func FlaskStyle() Config {
 // at /api/csrf/restore, headers XSRF-Token, X-XSRF-Token, CSRF-Token and
 // X-CSRF-Token, form field "_csrf". Unlike csurf, the secret is an HttpOnly
 // __Host- cookie and tokens are HMACs bound to it and to the session.
+//
+// The middleware answers the restore route itself; to mount RestoreHandler
+// on a route of your own instead, set RestorePath to "".
 func ExpressStyle() Config {
 	return Config{
 		Delivery:    Explicit,

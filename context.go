@@ -7,7 +7,8 @@ import (
 )
 
 // state is csrfkit's per-request record. It is also the request's context
-// (it embeds the parent), so attaching it costs one allocation, not two.
+// (it embeds the parent), and the Handler allocates it together with the
+// request copy it hands on (see attach), so a request costs one allocation.
 type state struct {
 	context.Context
 	p         *Protector
@@ -16,6 +17,12 @@ type state struct {
 	hasSecret bool
 	token     string // minted on first use, reused for the rest of the request
 	err       error
+	sid       string // SessionID(r), cached until the session may change
+	hasSID    bool
+
+	rec     recorder  // reads the form token from the body, when needed
+	vary    [1]string // backing array for the Vary value csrfkit adds
+	cookies [2]string // backing array for the Set-Cookie lines csrfkit adds
 }
 
 type stateKey struct{}
@@ -35,6 +42,33 @@ func stateOf(r *http.Request) *state {
 	return s
 }
 
+// attached is a request handed on by the Handler together with its state.
+type attached struct {
+	req http.Request
+	st  state
+}
+
+// attach returns a shallow copy of r whose context is a new state, in one
+// allocation: WithContext is inlined and its own copy stays on the stack.
+func (p *Protector) attach(w http.ResponseWriter, r *http.Request) (*http.Request, *state) {
+	a := new(attached)
+	a.st.Context, a.st.p, a.st.w = r.Context(), p, w
+	a.req = *r.WithContext(&a.st)
+	return &a.req, &a.st
+}
+
+// sessionID returns SessionID(r), calling the hook once until forgetSession.
+func (s *state) sessionID(r *http.Request) string {
+	if !s.hasSID {
+		s.sid, s.hasSID = s.p.sessionID(r), true
+	}
+	return s.sid
+}
+
+// forgetSession drops the cached session id: the handler (login, logout)
+// may change the session, and Rotate is called with the new one.
+func (s *state) forgetSession() { s.sid, s.hasSID = "", false }
+
 // ensureSecret makes sure the request has a secret, reading the cookie or, if
 // there is none, making one and sending it.
 func (s *state) ensureSecret(r *http.Request) {
@@ -47,15 +81,15 @@ func (s *state) ensureSecret(r *http.Request) {
 	}
 	newSecret(&s.secret)
 	s.hasSecret = true
-	s.p.setSecretCookie(s.w, r, &s.secret)
+	s.setSecretCookie(r)
 }
 
 // tokenFor returns this request's masked token, minting it on first use.
 func (s *state) tokenFor(r *http.Request) string {
 	if s.token == "" {
 		s.ensureSecret(r)
-		s.token = s.p.keys.mint(&s.secret, s.p.sessionID(r), s.p.now())
-		addVaryCookie(s.w.Header())
+		s.token = s.p.keys.mint(&s.secret, s.sessionID(r), s.p.now())
+		s.addVaryCookie()
 	}
 	return s.token
 }

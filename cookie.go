@@ -47,9 +47,9 @@ func cookieValue(r *http.Request, name string) (string, bool) {
 		for line != "" {
 			var part string
 			part, line, _ = strings.Cut(line, ";")
-			part = strings.TrimLeft(part, " \t")
+			part = trimSpace(part)
 			if len(part) > len(name) && part[len(name)] == '=' && part[:len(name)] == name {
-				v := strings.TrimRight(part[len(name)+1:], " \t")
+				v := part[len(name)+1:]
 				if len(v) > 1 && v[0] == '"' && v[len(v)-1] == '"' {
 					v = v[1 : len(v)-1]
 				}
@@ -60,41 +60,90 @@ func cookieValue(r *http.Request, name string) (string, bool) {
 	return "", false
 }
 
+// trimSpace drops the spaces and tabs around a cookie pair.
+func trimSpace(s string) string {
+	for s != "" && (s[0] == ' ' || s[0] == '\t') {
+		s = s[1:]
+	}
+	for s != "" && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
 // setSecretCookie sends the secret: HttpOnly so no script can read it.
-func (p *Protector) setSecretCookie(w http.ResponseWriter, r *http.Request, s *[secretLen]byte) {
-	p.addCookie(w, r, p.secretName(r), encodeSecret(s), true)
+func (s *state) setSecretCookie(r *http.Request) {
+	var v [secretTextLen]byte
+	encodeSecret(&v, &s.secret)
+	s.addCookie(s.p.secretName(r) + "=" + string(v[:]) + cookieAttrs[1][b2i(s.p.secure(r))])
 }
 
 // setTokenCookie sends the readable token cookie (not HttpOnly: the client
 // copies it into a header), and marks the response as varying by cookie so
 // no shared cache hands one user's token to another.
-func (p *Protector) setTokenCookie(w http.ResponseWriter, r *http.Request, tok string) {
-	p.addCookie(w, r, p.cfg.TokenCookie, tok, false)
-	addVaryCookie(w.Header())
+func (s *state) setTokenCookie(r *http.Request, tok string) {
+	s.addCookie(s.p.cfg.TokenCookie + "=" + tok + cookieAttrs[0][b2i(s.p.secure(r))])
+	s.addVaryCookie()
 }
 
-// addCookie writes a Set-Cookie line directly. Values are base64url, names
-// are validated in New, so nothing needs quoting.
-func (p *Protector) addCookie(w http.ResponseWriter, r *http.Request, name, value string, httpOnly bool) {
-	c := name + "=" + value + "; Path=/; Max-Age=" + cookieMaxAge
-	if httpOnly {
-		c += "; HttpOnly"
-	}
-	if p.secure(r) {
-		c += "; Secure"
-	}
-	c += "; SameSite=Lax"
-	h := w.Header()
-	h["Set-Cookie"] = append(h["Set-Cookie"], c)
+// cookieAttrs are the attributes of csrfkit's cookies, by [httpOnly][secure].
+// Path=/ so that one cookie serves the whole site (an empty Path grows one
+// per directory); a long Max-Age so that a form restored after a browser
+// restart still posts; SameSite=Lax as a second line behind the checks.
+var cookieAttrs = [2][2]string{
+	{"; Path=/; Max-Age=" + cookieMaxAge + "; SameSite=Lax", "; Path=/; Max-Age=" + cookieMaxAge + "; Secure; SameSite=Lax"},
+	{"; Path=/; Max-Age=" + cookieMaxAge + "; HttpOnly; SameSite=Lax", "; Path=/; Max-Age=" + cookieMaxAge + "; HttpOnly; Secure; SameSite=Lax"},
 }
 
-func addVaryCookie(h http.Header) {
-	for _, v := range h["Vary"] {
-		if strings.Contains(v, "Cookie") || v == "*" {
+// addCookie appends a Set-Cookie line, without allocating when it is the
+// response's first. Callers build the line in one concatenation: values are
+// base64url and names are validated in New, so nothing needs quoting.
+func (s *state) addCookie(line string) {
+	h := s.w.Header()
+	if old := h["Set-Cookie"]; len(old) > 0 {
+		h["Set-Cookie"] = append(old, line)
+		return
+	}
+	s.cookies[0] = line
+	h["Set-Cookie"] = s.cookies[:1:len(s.cookies)]
+}
+
+// addVaryCookie adds "Vary: Cookie" unless the response already varies by
+// cookie (or by everything).
+func (s *state) addVaryCookie() {
+	h := s.w.Header()
+	old := h["Vary"]
+	for _, v := range old {
+		if v == "*" || containsFold(v, "Cookie") {
 			return
 		}
 	}
-	h["Vary"] = append(h["Vary"], "Cookie")
+	if len(old) > 0 {
+		h["Vary"] = append(old, "Cookie")
+		return
+	}
+	s.vary[0] = "Cookie"
+	h["Vary"] = s.vary[:1:1]
+}
+
+// containsFold reports whether the comma-separated list v names token,
+// ignoring case.
+func containsFold(v, token string) bool {
+	for v != "" {
+		var t string
+		t, v, _ = strings.Cut(v, ",")
+		if strings.EqualFold(strings.TrimSpace(t), token) {
+			return true
+		}
+	}
+	return false
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // validCookieName accepts RFC 6265 token characters.

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"slices"
 	"time"
 )
 
@@ -19,6 +20,7 @@ type Protector struct {
 	trustedProxies []netip.Prefix
 	proxyHeader    string
 	exempt         map[string]bool // "METHOD /escaped/path"
+	headers        []string        // Config.HeaderNames in canonical form, for map lookups
 	secretHostName string
 }
 
@@ -40,6 +42,7 @@ func New(cfg Config) (*Protector, error) {
 	if err := p.loadNames(); err != nil {
 		return nil, err
 	}
+	p.headers = canonicalHeaders(cfg.HeaderNames)
 	if err := p.loadExempt(); err != nil {
 		return nil, err
 	}
@@ -59,7 +62,7 @@ func setDefaults(cfg *Config) {
 	if len(cfg.HeaderNames) == 0 {
 		cfg.HeaderNames = DefaultHeaderNames
 	}
-	cfg.HeaderNames = canonicalHeaders(cfg.HeaderNames)
+	cfg.HeaderNames = slices.Clone(cfg.HeaderNames) // as spelled, for MetaTags
 	if cfg.FieldName == "" {
 		cfg.FieldName = defaultField
 	}
@@ -94,27 +97,46 @@ func checkLimits(cfg *Config) error {
 }
 
 // Handler returns the middleware. Safe requests (GET, HEAD, OPTIONS that are
-// not WebSocket upgrades) go straight through with the secret ensured and,
+// not WebSocket handshakes) go straight through with the secret ensured and,
 // in Automatic delivery, the readable cookie refreshed when needed. Unsafe
-// requests must pass the origin layer, then the token layer; rejected ones
-// get a 403 (413 for a form body over MaxFormBytes) and never reach next.
-// Cost on a safe request with the cookie: one allocation for the request
-// state plus the one net/http makes in WithContext; no crypto unless a token
-// is asked for or the readable cookie must be (re)issued.
+// requests must pass the origin layer, then the token layer; WebSocket
+// handshakes the origin layer (a browser cannot put a token on one).
+// Rejected requests get a 403 (413 for a form body over MaxFormBytes) and
+// never reach next.
+//
+// Cost: one allocation per request (the request copy and csrfkit's state
+// together); a cross-site request is refused before it, from headers alone.
+// A token check is one HMAC-SHA256 per key; minting one is an HMAC and a
+// 32-byte random read. Safe requests do no crypto unless the handler asks for
+// a token or the readable cookie must be checked or (re)issued.
 func (p *Protector) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s := &state{Context: r.Context(), p: p, w: w}
-		r = r.WithContext(s)
-		if p.cfg.RestorePath != "" && r.URL.Path == p.cfg.RestorePath && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
-			p.serveRestore(w, r, s)
-			return
-		}
-		if p.needsCheck(r) {
-			if err := p.verify(r, s); err != nil && !p.fail(w, r, err) {
+		check := p.needsCheck(r)
+		var err *Error
+		if check != checkNone {
+			// The origin layer reads headers only. Without a custom error
+			// handler or report-only mode a refusal needs no state at all:
+			// no allocation, no cookie parsed, no body read.
+			err = p.checkOrigin(r, check == checkHandshake)
+			if err != nil && !p.cfg.ReportOnly && p.cfg.ErrorHandler == nil {
+				p.logRejection(r, err)
+				writeError(w, r, err)
 				return
 			}
 		}
-		p.deliver(w, r, s)
+		r, s := p.attach(w, r)
+		if err == nil && check == checkFull {
+			err = p.checkToken(r, s, &s.rec)
+		}
+		if err != nil && !p.fail(w, r, s, err) {
+			return
+		}
+		if check == checkNone && p.isRestore(r) {
+			p.serveRestore(w, r, s)
+			return
+		}
+		p.deliver(r, s)
+		s.forgetSession() // the handler may log in or out
 		next.ServeHTTP(w, r)
 	})
 }
@@ -124,56 +146,84 @@ func (p *Protector) Handler(next http.Handler) http.Handler {
 // ReportOnly. A form token read from the body leaves r.Body intact. Use it
 // in adapters and in the explicit style where the application owns errors.
 func (p *Protector) Check(r *http.Request) error {
-	if !p.needsCheck(r) {
+	check := p.needsCheck(r)
+	if check == checkNone {
 		return nil
 	}
-	if err := p.verify(r, nil); err != nil {
+	if err := p.checkOrigin(r, check == checkHandshake); err != nil {
 		return err
+	}
+	if check == checkFull {
+		if err := p.checkToken(r, nil, new(recorder)); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
-// needsCheck: unsafe methods, WebSocket handshakes, and no exemption.
-func (p *Protector) needsCheck(r *http.Request) bool {
+// What a request must pass.
+const (
+	checkNone       = iota // safe method or exempt
+	checkOriginOnly        // UnsafeOriginOnly
+	checkHandshake         // WebSocket handshake: origin layer, no token
+	checkFull              // origin layer, then token layer
+)
+
+// needsCheck classifies r: unsafe methods and WebSocket handshakes are
+// checked unless exempt. Methods are case-sensitive, as in HTTP: "get" is
+// not GET, so it is checked.
+func (p *Protector) needsCheck(r *http.Request) int {
 	switch r.Method {
 	case http.MethodGet, http.MethodHead, http.MethodOptions:
 		// A WebSocket handshake is a GET that the browser sends cross-site
-		// with cookies and without CORS: it must be checked like a POST.
-		if p.cfg.AllowCrossSiteWebSocket || !isWebSocket(r) {
-			return false
+		// with cookies and without CORS: it must pass the origin layer like
+		// a POST. The WebSocket API cannot add a header, so there is no
+		// token to check; every browser sends Origin on a handshake.
+		if p.cfg.AllowCrossSiteWebSocket || !isWebSocket(r) || p.exempted(r) {
+			return checkNone
 		}
+		return checkHandshake
 	}
-	return !p.exempted(r)
+	switch {
+	case p.exempted(r):
+		return checkNone
+	case p.cfg.UnsafeOriginOnly:
+		return checkOriginOnly
+	}
+	return checkFull
 }
 
-// verify runs the origin layer, then the token layer. s may be nil (Check).
-func (p *Protector) verify(r *http.Request, s *state) *Error {
-	if err := p.checkOrigin(r); err != nil {
-		return err.(*Error)
-	}
-	if p.cfg.UnsafeOriginOnly {
-		return nil
-	}
+// checkToken is the token layer: the secret cookie, then a token from a
+// header or, failing that, the form body (read through rec, which hands
+// r.Body back intact). s may be nil (Check).
+func (p *Protector) checkToken(r *http.Request, s *state, rec *recorder) *Error {
 	var secret [secretLen]byte
 	if !p.readSecret(r, &secret) {
 		return ErrSecretMissing
 	}
+	var sid string
 	if s != nil {
 		s.secret, s.hasSecret = secret, true
+		sid = s.sessionID(r)
+	} else {
+		sid = p.sessionID(r)
 	}
-	tok := p.headerToken(r)
-	if tok == "" {
-		var err error
-		if tok, err = formToken(r, p.cfg.FieldName, p.cfg.MaxFormBytes, p.cfg.MaxPrefixBytes); err != nil {
+	var issued time.Time
+	var err error
+	if tok := p.headerToken(r); tok != "" {
+		issued, err = verifyToken(p.keys, tok, &secret, sid)
+	} else {
+		var form []byte
+		if form, err = rec.formToken(r, p.cfg.FieldName, p.cfg.MaxFormBytes, p.cfg.MaxPrefixBytes); err != nil {
 			return asError(err)
 		}
+		issued, err = verifyToken(p.keys, form, &secret, sid)
 	}
-	issued, err := p.keys.verify(tok, &secret, p.sessionID(r))
-	if err == nil {
+	if err == nil && p.cfg.TokenTTL > 0 {
 		err = checkAge(issued, p.now(), p.cfg.TokenTTL)
 	}
 	if err != nil {
-		return err.(*Error)
+		return asError(err)
 	}
 	return nil
 }
@@ -182,7 +232,7 @@ func (p *Protector) verify(r *http.Request, s *state) *Error {
 // and cookies are never read: the first leaks through logs and Referer, the
 // second is sent by the browser on forged requests too.
 func (p *Protector) headerToken(r *http.Request) string {
-	for _, name := range p.cfg.HeaderNames {
+	for _, name := range p.headers {
 		if v := r.Header[name]; len(v) > 0 && v[0] != "" {
 			return v[0]
 		}
@@ -192,7 +242,7 @@ func (p *Protector) headerToken(r *http.Request) string {
 
 // deliver runs before the application: the secret always exists afterwards
 // and, in Automatic delivery, the readable cookie holds a valid token.
-func (p *Protector) deliver(w http.ResponseWriter, r *http.Request, s *state) {
+func (p *Protector) deliver(r *http.Request, s *state) {
 	s.ensureSecret(r)
 	if p.cfg.Delivery != Automatic || p.cfg.TokenCookie == "" {
 		return
@@ -200,18 +250,17 @@ func (p *Protector) deliver(w http.ResponseWriter, r *http.Request, s *state) {
 	if v, ok := cookieValue(r, p.cfg.TokenCookie); ok && p.fresh(v, s, r) {
 		return
 	}
-	p.setTokenCookie(w, r, s.tokenFor(r))
+	s.setTokenCookie(r, s.tokenFor(r))
 }
 
 // fresh reports whether a readable-cookie token still verifies and, with a
-// TokenTTL, has more than half its life left.
+// TokenTTL, has more than half its life left. Cost: one HMAC per key.
 func (p *Protector) fresh(tok string, s *state, r *http.Request) bool {
-	issued, err := p.keys.verify(tok, &s.secret, p.sessionID(r))
+	issued, err := verifyToken(p.keys, tok, &s.secret, s.sessionID(r))
 	if err != nil {
 		return false
 	}
-	now := p.now()
-	return checkAge(issued, now, p.cfg.TokenTTL/2) == nil
+	return p.cfg.TokenTTL <= 0 || checkAge(issued, p.now(), p.cfg.TokenTTL/2) == nil
 }
 
 // Rotate gives the client a new secret: every token minted before it stops
@@ -219,27 +268,30 @@ func (p *Protector) fresh(tok string, s *state, r *http.Request) bool {
 // a request whose SessionID is the new one) so tokens cannot outlive the
 // session they were handed out in. When Config.TokenCookie is set, the
 // readable cookie is replaced in the same response. Must be called before
-// the response header is written. Cost: one random read, one HMAC.
+// the response header is written. Cost: two random reads, one HMAC.
 func (p *Protector) Rotate(w http.ResponseWriter, r *http.Request) {
 	s := p.stateFor(w, r)
 	newSecret(&s.secret)
 	s.hasSecret = true
 	s.token = ""
-	p.setSecretCookie(w, r, &s.secret)
+	s.forgetSession()
+	s.setSecretCookie(r)
 	if p.cfg.TokenCookie != "" {
-		p.setTokenCookie(w, r, s.tokenFor(r))
+		s.setTokenCookie(r, s.tokenFor(r))
 	}
 }
 
 // SetTokenCookie sets the readable token cookie (Config.TokenCookie) on the
 // response — the explicit style's res.cookie('XSRF-TOKEN', req.csrfToken()).
 // It does nothing when TokenCookie is empty. It works with or without the
-// middleware; without it, it also creates the secret when missing.
+// middleware; without it, it also creates the secret when missing. Cost: the
+// first token of the request is one HMAC and one random read.
 func (p *Protector) SetTokenCookie(w http.ResponseWriter, r *http.Request) {
 	if p.cfg.TokenCookie == "" {
 		return
 	}
-	p.setTokenCookie(w, r, p.stateFor(w, r).tokenFor(r))
+	s := p.stateFor(w, r)
+	s.setTokenCookie(r, s.tokenFor(r))
 }
 
 // stateFor returns the middleware's state for r, or a one-off state bound to
@@ -250,6 +302,13 @@ func (p *Protector) stateFor(w http.ResponseWriter, r *http.Request) *state {
 		return s
 	}
 	return &state{Context: r.Context(), p: p, w: w}
+}
+
+// isRestore reports whether r asks for the restore route the middleware
+// answers itself (Config.RestorePath, GET or HEAD).
+func (p *Protector) isRestore(r *http.Request) bool {
+	return p.cfg.RestorePath != "" && r.URL.Path == p.cfg.RestorePath &&
+		(r.Method == http.MethodGet || r.Method == http.MethodHead)
 }
 
 func (p *Protector) sessionID(r *http.Request) string {
@@ -264,6 +323,9 @@ func (p *Protector) now() time.Time { return p.cfg.now() }
 // asError maps any error from the body reader to a reason; anything
 // unexpected is a malformed body, never a 500.
 func asError(err error) *Error {
+	if e, ok := err.(*Error); ok {
+		return e
+	}
 	var e *Error
 	if errors.As(err, &e) {
 		return e

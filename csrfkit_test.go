@@ -147,6 +147,49 @@ func TestMethods(t *testing.T) {
 	}
 }
 
+// A WebSocket handshake passes on the origin layer alone: the browser's
+// WebSocket API cannot add a token header, and always sends Origin.
+func TestWebSocketHandshake(t *testing.T) {
+	p := mustNew(t, Config{})
+	h := p.Handler(okHandler)
+	ws := []string{"Upgrade", "websocket", "Connection", "Upgrade", "Sec-WebSocket-Version", "13"}
+	rows := []struct {
+		name string
+		tls  bool
+		hdr  []string
+		want *Error
+	}{
+		{"same-origin, no cookie, no token", true, []string{"Sec-Fetch-Site", "same-origin", "Sec-Fetch-Mode", "websocket", "Origin", "https://a.example"}, nil},
+		{"own Origin, old browser", false, []string{"Origin", "http://a.example"}, nil},
+		{"no Origin: not a browser", true, nil, nil},
+		{"cross-site", true, []string{"Sec-Fetch-Site", "cross-site", "Origin", "https://evil.example"}, ErrCrossSite},
+		{"same-site sibling", true, []string{"Sec-Fetch-Site", "same-site", "Origin", "https://sub.a.example"}, ErrCrossSite},
+		{"other Origin, old browser", false, []string{"Origin", "http://evil.example"}, ErrOriginMismatch},
+	}
+	for _, tt := range rows {
+		r := serverReq("GET", "a.example", "/ws", tt.tls, nil, append(append([]string{}, ws...), tt.hdr...)...)
+		if err := p.Check(r); err != errOrNil(tt.want) {
+			t.Errorf("%s: Check = %v, want %v", tt.name, err, tt.want)
+		}
+		rec := serve(h, r)
+		want := http.StatusOK
+		if tt.want != nil {
+			want = tt.want.Status
+		}
+		if rec.Code != want || (tt.want != nil && rec.Header().Get("X-CSRF-Reason") != tt.want.Code) {
+			t.Errorf("%s: status %d reason %q, want %d %v", tt.name, rec.Code, rec.Header().Get("X-CSRF-Reason"), want, tt.want)
+		}
+	}
+}
+
+// errOrNil turns a nil *Error into a nil error, for comparing with Check.
+func errOrNil(e *Error) error {
+	if e == nil {
+		return nil
+	}
+	return e
+}
+
 func TestTokenLayer(t *testing.T) {
 	p := mustNew(t, Config{TokenTTL: time.Hour})
 	h := p.Handler(okHandler)
@@ -240,8 +283,11 @@ func TestCrossSiteTouchesNothing(t *testing.T) {
 
 type trapReader struct{ t *testing.T }
 
-func (tr *trapReader) Read([]byte) (int, error) { tr.t.Error("body read"); return 0, errors.New("trap") }
-func (tr *trapReader) Close() error                 { return nil }
+func (tr *trapReader) Read([]byte) (int, error) {
+	tr.t.Error("body read")
+	return 0, errors.New("trap")
+}
+func (tr *trapReader) Close() error { return nil }
 
 func TestExemptions(t *testing.T) {
 	p := mustNew(t, Config{

@@ -284,7 +284,7 @@ func TestAccessors(t *testing.T) {
 	if len(tok) != tokenLen || field != `<input type="hidden" name="_csrf" value="`+tok+`">` {
 		t.Fatalf("field %q", field)
 	}
-	if !strings.Contains(meta, `<meta name="csrf-token" content="`+tok+`">`) || !strings.Contains(meta, `content="Xsrf-Token"`) {
+	if !strings.Contains(meta, `<meta name="csrf-token" content="`+tok+`">`) || !strings.Contains(meta, `content="XSRF-Token"`) { // as configured, not canonicalised
 		t.Fatalf("meta %q", meta)
 	}
 	if fm := TemplateFuncs(); fm["csrfField"] == nil || fm["csrfToken"] == nil || fm["csrfMeta"] == nil {

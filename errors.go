@@ -10,20 +10,24 @@ type Error struct {
 	Code   string
 	Status int
 	msg    string
+
+	json, html []byte // the default response bodies
 }
 
 // Error returns a human-readable description. It never contains request
 // values, so it is safe to log and to show.
 func (e *Error) Error() string { return "csrfkit: " + e.msg }
 
-func reject(code, msg string) *Error {
-	return &Error{Code: code, Status: http.StatusForbidden, msg: msg}
+func reject(code, msg string) *Error { return newError(code, http.StatusForbidden, msg) }
+
+func newError(code string, status int, msg string) *Error {
+	return &Error{Code: code, Status: status, msg: msg, json: jsonBody(code), html: htmlBody(code)}
 }
 
 // Origin layer reasons.
 var (
 	// ErrCrossSite: Sec-Fetch-Site said same-site or cross-site (or an
-	// unknown value) and the Origin is not trusted.
+	// unknown value, or came twice) and the Origin is not trusted.
 	ErrCrossSite = reject("cross-site", "cross-site request")
 	// ErrOriginMismatch: the Origin header is neither the request's own
 	// origin nor a trusted one, or cannot be parsed.
@@ -54,9 +58,10 @@ var (
 
 // Body reasons: the form token could not be looked up in the request body.
 var (
-	// ErrBodyTooLarge: a url-encoded body is larger than Config.MaxFormBytes.
-	// Answered with 413.
-	ErrBodyTooLarge = &Error{Code: "body-too-large", Status: http.StatusRequestEntityTooLarge, msg: "form body too large"}
+	// ErrBodyTooLarge: a url-encoded body is larger than Config.MaxFormBytes,
+	// or hit an http.MaxBytesReader limit the application set. Answered with
+	// 413.
+	ErrBodyTooLarge = newError("body-too-large", http.StatusRequestEntityTooLarge, "form body too large")
 	// ErrTokenAfterFile: a multipart body has its token field after a file
 	// part, or more than Config.MaxPrefixBytes before it. Put the token field
 	// before any file, or send the token in a header.

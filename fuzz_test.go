@@ -79,7 +79,7 @@ func FuzzCheckOrigin(f *testing.F) {
 		if referer != "" {
 			r.Header.Set("Referer", referer)
 		}
-		err := p.checkOrigin(r)
+		err := p.checkOrigin(r, false)
 		if site == "cross-site" && origin != "https://trusted.example" && err == nil {
 			if o, ok := parseOrigin(origin); !ok || !p.trusted(o) {
 				t.Fatalf("cross-site accepted: %q", origin)

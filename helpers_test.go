@@ -57,7 +57,14 @@ func pair(t testing.TB, p *Protector, isTLS bool, sid string) (cookie, token str
 	if isTLS && p.cfg.Secure != SecureNever || p.cfg.Secure == SecureAlways {
 		name = hostPrefix + name
 	}
-	return name + "=" + encodeSecret(&s), p.keys.mint(&s, sid, time.Now())
+	return name + "=" + secretText(&s), p.keys.mint(&s, sid, time.Now())
+}
+
+// secretText is the secret as its cookie carries it.
+func secretText(s *[secretLen]byte) string {
+	var v [secretTextLen]byte
+	encodeSecret(&v, s)
+	return string(v[:])
 }
 
 var okHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
@@ -79,3 +86,10 @@ func setCookies(rec *httptest.ResponseRecorder) map[string]*http.Cookie {
 func has(s, sub string) bool { return strings.Contains(s, sub) }
 
 func newTextLogger(w io.Writer) *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }
+
+// formToken runs the body lookup the token layer runs, with a recorder of its
+// own, and returns the token as a string.
+func formToken(r *http.Request, field string, maxForm, maxPrefix int64) (string, error) {
+	tok, err := new(recorder).formToken(r, field, maxForm, maxPrefix)
+	return string(tok), err
+}

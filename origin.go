@@ -132,10 +132,11 @@ func defaultPort(scheme string) string {
 
 // checkOrigin is the origin layer. It reads headers only: no cookie is
 // parsed, no token minted and no body read before a cross-site request is
-// turned away.
-func (p *Protector) checkOrigin(r *http.Request) error {
-	site := r.Header["Sec-Fetch-Site"]
-	if len(site) > 0 {
+// turned away. handshake relaxes one rule for WebSocket handshakes: one
+// without Origin comes from a non-browser client (every browser sends Origin
+// on a handshake), which carries no victim's cookies, so it passes.
+func (p *Protector) checkOrigin(r *http.Request, handshake bool) *Error {
+	if site := r.Header["Sec-Fetch-Site"]; len(site) > 0 {
 		if len(site) > 1 {
 			return ErrCrossSite // browsers send one value; two is forged or broken
 		}
@@ -155,13 +156,14 @@ func (p *Protector) checkOrigin(r *http.Request) error {
 	}
 	// No Fetch Metadata: an older browser or a non-browser client.
 	values := r.Header["Origin"]
-	if len(values) > 1 {
+	switch {
+	case len(values) > 1:
 		return ErrOriginMismatch
-	}
-	if len(values) == 1 {
+	case len(values) == 1:
 		return p.checkOriginHeader(r, values[0])
-	}
-	if !p.isHTTPS(r) {
+	case handshake:
+		return nil // not a browser: see above
+	case !p.isHTTPS(r):
 		// Plain HTTP without Origin: Referer cannot be trusted (a network
 		// attacker controls it anyway); the token layer decides.
 		return nil
@@ -169,7 +171,7 @@ func (p *Protector) checkOrigin(r *http.Request) error {
 	return p.checkReferer(r)
 }
 
-func (p *Protector) checkOriginHeader(r *http.Request, v string) error {
+func (p *Protector) checkOriginHeader(r *http.Request, v string) *Error {
 	if v == "null" {
 		if p.cfg.AllowNullOrigin {
 			return nil
@@ -186,7 +188,7 @@ func (p *Protector) checkOriginHeader(r *http.Request, v string) error {
 // checkReferer is the strict HTTPS fallback for browsers that send no
 // Origin: the Referer's scheme, host and port must be the request's own (or
 // trusted). It is never consulted on plain HTTP.
-func (p *Protector) checkReferer(r *http.Request) error {
+func (p *Protector) checkReferer(r *http.Request) *Error {
 	ref := r.Header.Get("Referer")
 	if ref == "" {
 		if p.cfg.AllowMissingReferer {

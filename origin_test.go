@@ -75,7 +75,8 @@ func TestOriginLayer(t *testing.T) {
 		tls    bool
 		remote string
 		hdr    []string
-		want   error
+		ws     bool // a WebSocket handshake
+		want   *Error
 	}
 	trusted := Config{TrustedOrigins: []string{"https://trusted.example", "http://localhost:3000"}}
 	proxy := Config{ProxyHeader: "X-Forwarded-Proto", TrustedProxies: []string{"10.0.0.0/8"}}
@@ -150,6 +151,17 @@ func TestOriginLayer(t *testing.T) {
 		{name: "forwarded proto", cfg: fwd, host: "app.example", remote: "10.0.0.1:1", hdr: []string{"Forwarded", `for=192.0.2.60;proto="https";by=203.0.113.43`, "Origin", "https://app.example"}},
 		{name: "forwarded from other proxy", cfg: fwd, host: "app.example", remote: "10.0.0.2:1", hdr: []string{"Forwarded", "proto=https", "Origin", "https://app.example"}, want: ErrOriginMismatch},
 		{name: "forwarded header ignored under xfp policy", cfg: proxy, host: "app.example", remote: "10.1.2.3:5555", hdr: []string{"Forwarded", "proto=https", "Origin", "https://app.example"}, want: ErrOriginMismatch},
+		// WebSocket handshakes: the origin layer alone decides; without
+		// Origin the client is not a browser.
+		{name: "ws same-origin", ws: true, host: "app.example", tls: true, hdr: []string{"Sec-Fetch-Site", "same-origin", "Origin", "https://app.example"}},
+		{name: "ws cross-site", ws: true, host: "app.example", tls: true, hdr: []string{"Sec-Fetch-Site", "cross-site", "Origin", "https://evil.example"}, want: ErrCrossSite},
+		{name: "ws same-site sibling", ws: true, host: "app.example", tls: true, hdr: []string{"Sec-Fetch-Site", "same-site", "Origin", "https://sub.app.example"}, want: ErrCrossSite},
+		{name: "ws own Origin, no sfs", ws: true, host: "localhost:8080", hdr: []string{"Origin", "http://localhost:8080"}},
+		{name: "ws other Origin, no sfs", ws: true, host: "localhost:8080", hdr: []string{"Origin", "http://127.0.0.1:8666"}, want: ErrOriginMismatch},
+		{name: "ws null Origin", ws: true, host: "app.example", hdr: []string{"Origin", "null"}, want: ErrNullOrigin},
+		{name: "ws no Origin on https: not a browser", ws: true, host: "app.example", tls: true},
+		{name: "ws no Origin on http: not a browser", ws: true, host: "app.example"},
+		{name: "ws https, Referer alone is not consulted", ws: true, host: "app.example", tls: true, hdr: []string{"Referer", "https://evil.example/"}},
 		// Public origins replace Host.
 		{name: "public origin", cfg: public, host: "internal:8080", remote: "10.0.0.1:1", hdr: []string{"Origin", "https://app.example"}},
 		{name: "public origin: Host no longer counts", cfg: public, host: "internal:8080", hdr: []string{"Origin", "http://internal:8080"}, want: ErrOriginMismatch},
@@ -162,7 +174,7 @@ func TestOriginLayer(t *testing.T) {
 			if tt.remote != "" {
 				r.RemoteAddr = tt.remote
 			}
-			if got := p.checkOrigin(r); !errors.Is(got, tt.want) || (got == nil) != (tt.want == nil) {
+			if got := p.checkOrigin(r, tt.ws); got != tt.want {
 				t.Errorf("checkOrigin = %v, want %v", got, tt.want)
 			}
 		})
@@ -175,7 +187,7 @@ func TestSchemeNeverFromURL(t *testing.T) {
 	p := mustNew(t, Config{})
 	r := serverReq("POST", "app.example", "/x", false, nil, "Origin", "https://app.example")
 	r.URL.Scheme = "https"
-	if err := p.checkOrigin(r); !errors.Is(err, ErrOriginMismatch) {
+	if err := p.checkOrigin(r, false); !errors.Is(err, ErrOriginMismatch) {
 		t.Fatalf("got %v, want origin mismatch", err)
 	}
 }

@@ -6,19 +6,12 @@ import (
 	"strings"
 )
 
-// fail handles a rejection: it logs it and, unless ReportOnly is set, answers
+// fail handles a rejection once the request has its state: it records the
+// reason for FailureReason, logs it and, unless ReportOnly is set, answers
 // the request. It reports whether the request may go on to the application.
-func (p *Protector) fail(w http.ResponseWriter, r *http.Request, err *Error) (goOn bool) {
-	if s := stateOf(r); s != nil {
-		s.err = err
-	}
-	msg := "csrfkit: request rejected"
-	if p.cfg.ReportOnly {
-		msg = "csrfkit: request would be rejected (report-only)"
-	}
-	// Never log token or cookie values; the path is the server's own.
-	p.log.LogAttrs(r.Context(), slog.LevelWarn, msg,
-		slog.String("reason", err.Code), slog.String("method", r.Method), slog.String("path", r.URL.Path))
+func (p *Protector) fail(w http.ResponseWriter, r *http.Request, s *state, err *Error) (goOn bool) {
+	s.err = err
+	p.logRejection(r, err)
 	if p.cfg.ReportOnly {
 		return true
 	}
@@ -30,24 +23,46 @@ func (p *Protector) fail(w http.ResponseWriter, r *http.Request, err *Error) (go
 	return false
 }
 
-// writeError is the default response: JSON for fetch and JSON clients, a
-// small HTML page for navigations. It echoes nothing from the request.
-func writeError(w http.ResponseWriter, r *http.Request, err *Error) {
-	h := w.Header()
-	h.Set("X-CSRF-Reason", err.Code)
-	h.Set("Cache-Control", "no-store")
-	h.Set("X-Content-Type-Options", "nosniff")
-	if wantsJSON(r) {
-		h.Set("Content-Type", "application/json")
-		w.WriteHeader(err.Status)
-		w.Write([]byte(`{"error":"csrf","reason":"` + err.Code + `"}` + "\n"))
+// logRejection logs one line per rejection: the reason, the method and the
+// path. Never a token or cookie value; the path is the server's own.
+func (p *Protector) logRejection(r *http.Request, err *Error) {
+	ctx := r.Context()
+	if !p.log.Enabled(ctx, slog.LevelWarn) {
 		return
 	}
-	h.Set("Content-Type", "text/html; charset=utf-8")
+	msg := "csrfkit: request rejected"
+	if p.cfg.ReportOnly {
+		msg = "csrfkit: request would be rejected (report-only)"
+	}
+	p.log.LogAttrs(ctx, slog.LevelWarn, msg,
+		slog.String("reason", err.Code), slog.String("method", r.Method), slog.String("path", r.URL.Path))
+}
+
+// Canonical header keys, written straight into the header map.
+const (
+	hdrReason      = "X-Csrf-Reason" // sent as X-CSRF-Reason; header names are case-insensitive
+	hdrCache       = "Cache-Control"
+	hdrNoSniff     = "X-Content-Type-Options"
+	hdrContentType = "Content-Type"
+)
+
+// writeError is the default response: JSON for fetch and JSON clients, a
+// small HTML page for navigations, the reason in X-CSRF-Reason on both. It
+// echoes nothing from the request. Cost: one allocation (the header values).
+func writeError(w http.ResponseWriter, r *http.Request, err *Error) {
+	body, ctype := err.html, "text/html; charset=utf-8"
+	if wantsJSON(r) {
+		body, ctype = err.json, "application/json"
+	}
+	v := [...]string{err.Code, "no-store", "nosniff", ctype}
+	vals := v[:] // one backing array for the four headers, each capped to its own element
+	h := w.Header()
+	h[hdrReason] = vals[0:1:1]
+	h[hdrCache] = vals[1:2:2]
+	h[hdrNoSniff] = vals[2:3:3]
+	h[hdrContentType] = vals[3:4:4]
 	w.WriteHeader(err.Status)
-	w.Write([]byte(`<!doctype html><meta charset="utf-8"><title>Request refused</title>` +
-		`<h1>Request refused</h1><p>This request was refused to protect you from cross-site request forgery ` +
-		`(reason: <code>` + err.Code + `</code>). Go back, reload the page and try again.</p>` + "\n"))
+	w.Write(body)
 }
 
 // wantsJSON: the client accepts JSON, sent JSON, or is a script (fetch and
@@ -61,4 +76,13 @@ func wantsJSON(r *http.Request) bool {
 		return true
 	}
 	return r.Header.Get("X-Requested-With") != ""
+}
+
+// Default response bodies, built once per reason.
+func jsonBody(code string) []byte { return []byte(`{"error":"csrf","reason":"` + code + `"}` + "\n") }
+
+func htmlBody(code string) []byte {
+	return []byte(`<!doctype html><meta charset="utf-8"><title>Request refused</title>` +
+		`<h1>Request refused</h1><p>This request was refused to protect you from cross-site request forgery ` +
+		`(reason: <code>` + code + `</code>). Go back, reload the page and try again.</p>` + "\n")
 }

@@ -17,7 +17,7 @@ func (p *Protector) RestoreHandler() http.Handler {
 func (p *Protector) serveRestore(w http.ResponseWriter, r *http.Request, s *state) {
 	tok := s.tokenFor(r)
 	if p.cfg.TokenCookie != "" {
-		p.setTokenCookie(w, r, tok)
+		s.setTokenCookie(r, tok)
 	}
 	h := w.Header()
 	h.Set("Content-Type", "application/json")

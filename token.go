@@ -83,9 +83,18 @@ func (ring keyRing) mint(secret *[secretLen]byte, sid string, now time.Time) str
 	return string(out[:])
 }
 
+// tokenText is a token as it arrives: a header value, or a form value still
+// inside the request's body buffer (no copy).
+type tokenText interface{ ~string | ~[]byte }
+
 // verify checks a token against secret and sid with every key, in constant
-// time per key. It returns the token's issue time when it verifies.
+// time per key. It returns the token's issue time when it verifies. Cost: one
+// HMAC-SHA256 per key in the ring; no allocation.
 func (ring keyRing) verify(tok string, secret *[secretLen]byte, sid string) (time.Time, error) {
+	return verifyToken(ring, tok, secret, sid)
+}
+
+func verifyToken[T tokenText](ring keyRing, tok T, secret *[secretLen]byte, sid string) (time.Time, error) {
 	var raw [rawTokenLen]byte
 	if len(tok) != tokenLen || !decodeToken(&raw, tok) || raw[0] != tokenVersion {
 		return time.Time{}, ErrTokenInvalid
@@ -103,12 +112,18 @@ func (ring keyRing) verify(tok string, secret *[secretLen]byte, sid string) (tim
 	return getIssued(raw[1:headerLen]), nil
 }
 
-// checkAge applies Config.TokenTTL to a verified token's issue time.
+// checkAge applies Config.TokenTTL to a verified token's issue time. Without
+// a TTL the issue time is informational and every age passes: refusing a
+// token minted by a replica whose clock runs ahead would refuse a legitimate
+// request. With one, a token dated more than clockSkew in the future is
+// refused too, since it would otherwise outlive the TTL.
 func checkAge(issued, now time.Time, ttl time.Duration) error {
-	if issued.After(now.Add(clockSkew)) {
-		return ErrTokenInvalid // minted in the future: not by us
-	}
-	if ttl > 0 && now.Sub(issued) > ttl {
+	switch {
+	case ttl <= 0:
+		return nil
+	case issued.After(now.Add(clockSkew)):
+		return ErrTokenInvalid // minted in the future: not by a sane clock
+	case now.Sub(issued) > ttl:
 		return ErrTokenExpired
 	}
 	return nil
@@ -149,10 +164,14 @@ func encodeToken(dst *[tokenLen]byte, src *[rawTokenLen]byte) {
 
 // decodeToken reverses encodeToken; any byte outside the base64url alphabet
 // (including '=' padding and the standard alphabet's '+' and '/') fails.
-func decodeToken(dst *[rawTokenLen]byte, s string) bool {
+func decodeToken[T tokenText](dst *[rawTokenLen]byte, s T) bool {
+	if len(s) != tokenLen {
+		return false
+	}
 	var bad byte
 	for i, j := 0, 0; j < tokenLen; i, j = i+3, j+4 {
-		a, b, c, d := b64dec[s[j]], b64dec[s[j+1]], b64dec[s[j+2]], b64dec[s[j+3]]
+		q := s[j : j+4]
+		a, b, c, d := b64dec[q[0]], b64dec[q[1]], b64dec[q[2]], b64dec[q[3]]
 		bad |= a | b | c | d
 		v := uint(a)<<18 | uint(b)<<12 | uint(c)<<6 | uint(d)
 		dst[i], dst[i+1], dst[i+2] = byte(v>>16), byte(v>>8), byte(v)
@@ -160,9 +179,13 @@ func decodeToken(dst *[rawTokenLen]byte, s string) bool {
 	return bad&0xc0 == 0
 }
 
+// secretTextLen is the length of the secret in its cookie: 32 bytes as
+// unpadded base64url.
+const secretTextLen = 43
+
 // encodeSecret and decodeSecret carry the 32-byte secret in its cookie as
 // 43 base64url characters.
-func encodeSecret(s *[secretLen]byte) string {
+func encodeSecret(dst *[secretTextLen]byte, s *[secretLen]byte) {
 	var buf [secretLen + 1]byte
 	copy(buf[:], s[:])
 	var out [44]byte
@@ -170,18 +193,18 @@ func encodeSecret(s *[secretLen]byte) string {
 		v := uint(buf[i])<<16 | uint(buf[i+1])<<8 | uint(buf[i+2])
 		out[j], out[j+1], out[j+2], out[j+3] = b64[v>>18&63], b64[v>>12&63], b64[v>>6&63], b64[v&63]
 	}
-	return string(out[:43])
+	copy(dst[:], out[:secretTextLen])
 }
 
 func decodeSecret(dst *[secretLen]byte, s string) bool {
-	if len(s) != 43 {
+	if len(s) != secretTextLen {
 		return false
 	}
 	var buf [secretLen + 1]byte
 	var bad byte
 	for i, j := 0, 0; j < 44; i, j = i+3, j+4 {
 		d := byte('A') // pad the 44th character with a zero sextet
-		if j+3 < 43 {
+		if j+3 < secretTextLen {
 			d = s[j+3]
 		}
 		a, b, c, dd := b64dec[s[j]], b64dec[s[j+1]], b64dec[s[j+2]], b64dec[d]

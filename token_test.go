@@ -71,7 +71,7 @@ func TestTokenVerify(t *testing.T) {
 		{"flipped mac", flip(good, tokenLen-1), "sess", &s, ErrTokenInvalid},
 		{"megabytes", strings.Repeat("A", 4<<20), "sess", &s, ErrTokenInvalid},
 		{"all A", strings.Repeat("A", tokenLen), "sess", &s, ErrTokenInvalid},
-		{"secret as token", encodeSecret(&s), "sess", &s, ErrTokenInvalid},
+		{"secret as token", secretText(&s), "sess", &s, ErrTokenInvalid},
 	}
 	for _, tt := range rows {
 		t.Run(tt.name, func(t *testing.T) {
@@ -141,7 +141,8 @@ func TestCheckAge(t *testing.T) {
 		{"at ttl", now.Add(-time.Hour), time.Hour, nil},
 		{"past ttl", now.Add(-time.Hour - time.Second), time.Hour, ErrTokenExpired},
 		{"small skew", now.Add(30 * time.Second), time.Hour, nil},
-		{"future", now.Add(2 * time.Minute), 0, ErrTokenInvalid},
+		{"future, no ttl", now.Add(2 * time.Minute), 0, nil},
+		{"future, ttl", now.Add(2 * time.Minute), time.Hour, ErrTokenInvalid},
 	}
 	for _, tt := range rows {
 		if err := checkAge(tt.issued, now, tt.ttl); !errors.Is(err, tt.want) || (err == nil) != (tt.want == nil) {
@@ -154,13 +155,13 @@ func TestSecretEncoding(t *testing.T) {
 	var s, back [secretLen]byte
 	for i := 0; i < 100; i++ {
 		newSecret(&s)
-		enc := encodeSecret(&s)
+		enc := secretText(&s)
 		if len(enc) != 43 || !decodeSecret(&back, enc) || back != s {
 			t.Fatalf("round trip failed for %q", enc)
 		}
 	}
 	s = [secretLen]byte{} // all zero: encodes as 43 'A'
-	enc := encodeSecret(&s)
+	enc := secretText(&s)
 	bad := []string{
 		"", enc[:42], enc + "A", enc[:42] + "=", "!" + enc[1:], "+" + enc[1:],
 		enc[:42] + "B", // last character's two spare bits set: non-canonical

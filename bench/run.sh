@@ -11,8 +11,9 @@
 #      bench/cmd/summarize's tables (overhead over bare, csrfkit's ratio to
 #      each library, csrfkit against the targets);
 #   4. CPU and allocation profiles of csrfkit on scenarios (c) and (a);
-#   5. the server-level run: wrk against the stand-in server's GET /transfer
-#      and POST /api/transfer, with and without csrfkit, WRK_ROUNDS rounds.
+#   5. the server-level run: wrk against the demo's GET /transfer and
+#      POST /api/transfer on both apps, with csrfkit and with -unprotected,
+#      WRK_ROUNDS rounds.
 #
 # Knobs (environment): BENCH_COUNT=6 BENCH_TIME=1s BENCH_FILTER=. (a -test.bench
 # first-level pattern, e.g. 'C_|E_') WRK_ROUNDS=2 WRK_DURATION=10s WRK_CONNS=16
@@ -88,61 +89,76 @@ if [ -z "${SKIP_WRK:-}" ]; then
 		echo "wrk not found; installing the Debian package" >&2
 		if [ "$(id -u)" = 0 ]; then apt-get install -y wrk >/dev/null; else sudo apt-get install -y wrk >/dev/null; fi
 	fi
-	echo "== server level: wrk -t$WRK_THREADS -c$WRK_CONNS -d$WRK_DURATION, $WRK_ROUNDS rounds"
-	go build -o "$OUT/standin" ./cmd/standin
-	base="http://127.0.0.1:$WRK_PORT"
+	echo "== server level: the demo under wrk -t$WRK_THREADS -c$WRK_CONNS -d$WRK_DURATION, $WRK_ROUNDS rounds"
+	(cd .. && go build -o "bench/$OUT/demo" ./cmd/csrfkit-demo)
+	ports=("$WRK_PORT" $((WRK_PORT + 1)) $((WRK_PORT + 2)))
 	server=""
 	stop() {
 		if [ -n "$server" ]; then
-			kill "$server" 2>/dev/null || true
+			kill -INT "$server" 2>/dev/null || true
 			wait "$server" 2>/dev/null || true
 			server=""
 		fi
 	}
 	trap stop EXIT
-	start() { # start <csrfkit|nocsrf>
+	start() { # start <csrfkit|nocsrf>: both apps; a balance that 10 s of transfers cannot drain
 		local flag=""
-		[ "$1" = nocsrf ] && flag=-nocsrf
-		"./$OUT/standin" -addr "127.0.0.1:$WRK_PORT" $flag 2>>"$OUT/standin.log" &
+		[ "$1" = nocsrf ] && flag=-unprotected
+		"./$OUT/demo" -auto "127.0.0.1:${ports[0]}" -explicit "127.0.0.1:${ports[1]}" -attacker "127.0.0.1:${ports[2]}" \
+			-balance 1000000000000 $flag >>"$OUT/demo.log" 2>&1 &
 		server=$!
-		for _ in $(seq 50); do curl -s -o /dev/null "$base/login" && return; sleep 0.1; done
-		echo "stand-in server did not start" >&2
+		for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:${ports[1]}/healthz" && return; sleep 0.1; done
+		echo "demo did not start" >&2
 		exit 1
 	}
-
-	# Log in and load the page once, as a browser would, to get the session,
-	# the secret cookie and the readable token cookie (FlaskStyle).
-	start csrfkit
-	jar="$OUT/cookies.txt"
-	rm -f "$jar"
-	curl -s -c "$jar" -o /dev/null "$base/login"
-	curl -s -b "$jar" -c "$jar" -o /dev/null "$base/transfer"
-	export WRK_COOKIE WRK_TOKEN WRK_ORIGIN="$base"
-	WRK_COOKIE=$(awk -F'\t' 'NF==7 {printf "%s%s=%s", sep, $6, $7; sep="; "}' "$jar")
-	WRK_TOKEN=$(awk -F'\t' 'NF==7 && $6=="csrf_token" {print $7}' "$jar")
-	code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "Cookie: $WRK_COOKIE" -H "X-CSRF-Token: $WRK_TOKEN" \
-		-H "Origin: $WRK_ORIGIN" -H 'Sec-Fetch-Site: same-origin' -H 'Content-Type: application/json' \
-		-d '{"to":"alice","amount":100}' "$base/api/transfer")
-	forged=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "Cookie: $WRK_COOKIE" \
-		-H 'Origin: https://evil.example' -H 'Sec-Fetch-Site: cross-site' -H 'Content-Type: application/json' \
-		-d '{"to":"mallory","amount":100}' "$base/api/transfer")
-	stop
-	echo "check: legitimate POST -> $code, forged POST -> $forged"
-	if [ "$code" != 200 ] || [ "$forged" != 403 ]; then
-		echo "stand-in check failed" >&2
-		exit 1
-	fi
+	# login <base> <token cookie>: logs in as a browser would (GET /login, POST
+	# /login with the token, follow to /transfer) and exports the cookies and
+	# the token for wrk. Without csrfkit there is no token; the same requests work.
+	login() {
+		local base=$1 name=$2 jar="$OUT/cookies.txt" tok
+		rm -f "$jar"
+		curl -s -c "$jar" -o /dev/null "$base/login"
+		tok=$(awk -F'\t' -v n="$name" 'NF==7 && $6==n {print $7}' "$jar")
+		curl -s -b "$jar" -c "$jar" -o /dev/null -L -H "Origin: $base" -H 'Sec-Fetch-Site: same-origin' \
+			-H "X-CSRF-Token: $tok" -d 'username=bench&password=bench' "$base/login"
+		curl -s -b "$jar" -c "$jar" -o /dev/null "$base/transfer"
+		WRK_COOKIE=$(awk -F'\t' 'NF==7 {printf "%s%s=%s", sep, $6, $7; sep="; "}' "$jar")
+		WRK_TOKEN=$(awk -F'\t' -v n="$name" 'NF==7 && $6==n {print $7}' "$jar")
+		WRK_ORIGIN=$base
+		export WRK_COOKIE WRK_TOKEN WRK_ORIGIN
+	}
+	post() { # post <origin> <sec-fetch-site>: a transfer with the logged-in cookies and token
+		curl -s -o /dev/null -w '%{http_code}' -X POST -H "Cookie: $WRK_COOKIE" -H "X-CSRF-Token: $WRK_TOKEN" \
+			-H "Origin: $1" -H "Sec-Fetch-Site: $2" -H 'Content-Type: application/json' \
+			-d '{"to":"alice","amount":1}' "$WRK_ORIGIN/api/transfer"
+	}
 
 	for round in $(seq 1 "$WRK_ROUNDS"); do
 		modes="csrfkit nocsrf"
 		[ $((round % 2)) = 0 ] && modes="nocsrf csrfkit"
 		for mode in $modes; do
 			start "$mode"
-			for route in "GET /transfer" "POST /api/transfer"; do
-				method=${route% *} path=${route#* }
-				WRK_METHOD=$method WRK_LABEL="route=${method}:${path} mode=$mode round=$round" \
-					wrk -t"$WRK_THREADS" -c"$WRK_CONNS" -d"$WRK_DURATION" --latency -s wrk/transfer.lua "$base$path" |
-					tee -a "$OUT/wrk-full.txt" | grep '^WRK ' | tee -a "$OUT/wrk.txt"
+			for app in auto:csrf_token explicit:XSRF-TOKEN; do
+				port=${ports[0]}
+				[ "${app%%:*}" = explicit ] && port=${ports[1]}
+				login "http://127.0.0.1:$port" "${app#*:}"
+				# Check before timing: the legitimate request passes; with csrfkit
+				# a forged one is refused (without it, it goes through).
+				ok=$(post "$WRK_ORIGIN" same-origin)
+				forged=$(post https://evil.example cross-site)
+				want_forged=403
+				[ "$mode" = nocsrf ] && want_forged=200
+				echo "check ${app%%:*} $mode: legitimate POST -> $ok, forged POST -> $forged"
+				if [ "$ok" != 200 ] || [ "$forged" != "$want_forged" ]; then
+					echo "server-level check failed" >&2
+					exit 1
+				fi
+				for route in "GET /transfer" "POST /api/transfer"; do
+					method=${route% *} path=${route#* }
+					WRK_METHOD=$method WRK_LABEL="route=${method}:${path} app=${app%%:*} mode=$mode round=$round" \
+						wrk -t"$WRK_THREADS" -c"$WRK_CONNS" -d"$WRK_DURATION" --latency -s wrk/transfer.lua "$WRK_ORIGIN$path" |
+						tee -a "$OUT/wrk-full.txt" | grep '^WRK ' | tee -a "$OUT/wrk.txt"
+				done
 			done
 			stop
 		done

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the test suite needs on a fresh Debian machine: Chromium and
-# Firefox ESR from Debian (never a browser download), and the npm packages of
-# client/ and e2e/ from their lock files. Safe to run again: it skips what is there.
+# Firefox ESR from Debian (never a browser download), openssl (the e2e
+# certificate authority), gcc (go test -race), and the npm packages of client/
+# and e2e/ from their lock files. Go and Node.js 20 must already be there. Safe to run again: it skips what is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -9,6 +10,7 @@ need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v firefox-esr >/dev/null 2>&1 || need+=(firefox-esr)
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
+command -v gcc >/dev/null 2>&1 || need+=(gcc libc6-dev) # go test -race needs cgo
 if [ ${#need[@]} -gt 0 ]; then
   echo "install-deps: apt-get install ${need[*]}"
   sudo_cmd=""

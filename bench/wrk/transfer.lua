@@ -15,7 +15,7 @@ wrk.headers["Cookie"] = cookie
 wrk.headers["User-Agent"] = "Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0"
 wrk.headers["Sec-Fetch-Site"] = "same-origin"
 if method == "POST" then
-  wrk.body = '{"to":"alice","amount":100}'
+  wrk.body = '{"to":"alice","amount":1}'
   wrk.headers["Content-Type"] = "application/json"
   wrk.headers["Accept"] = "application/json"
   wrk.headers["Origin"] = origin

@@ -27,7 +27,7 @@ import (
 var assets embed.FS
 
 const (
-	startBalance = 1000
+	startBalance = 1000      // default of -balance
 	maxUpload    = 256 << 20 // bytes; uploads are streamed, never held in memory
 )
 
@@ -38,9 +38,10 @@ type bank struct {
 	style    string // "FlaskStyle" or "ExpressStyle"
 	explicit bool
 	p        *csrfkit.Protector
-	wsGuard  *csrfkit.Protector
 	cookie   string // session cookie name; distinct per app, since cookies ignore ports
 	htmxFile string
+	balance  int  // every user's starting balance
+	bare     bool // -unprotected: serve without csrfkit
 	client   http.Handler
 	pages    map[string]*template.Template
 	sockets  connSet
@@ -58,6 +59,8 @@ func newBank(name string, explicit bool, keys [][]byte, cfg config, client http.
 		explicit: explicit,
 		cookie:   "demo_session_" + name,
 		htmxFile: cfg.htmxFile,
+		balance:  cfg.balance,
+		bare:     cfg.unprotected,
 		client:   client,
 		sessions: make(map[string]string),
 		balances: make(map[string]int),
@@ -81,18 +84,8 @@ func newBank(name string, explicit bool, keys [][]byte, cfg config, client http.
 	c.Keys = keys
 	c.SessionID = b.sessionID
 	c.Logger = quiet
-	// WORKAROUND (root package): csrfkit runs the token layer on WebSocket
-	// handshakes, but a browser cannot put a token header on one, so every
-	// same-origin `new WebSocket(...)` would be refused with token-missing.
-	// Until csrfkit checks handshakes with the origin layer only, the main
-	// Protector lets them through and /ws asks wsGuard, an origin-only
-	// Protector, whether the handshake is same-origin (see handleWS).
-	c.AllowCrossSiteWebSocket = true
 	var err error
 	if b.p, err = csrfkit.New(c); err != nil {
-		return nil, err
-	}
-	if b.wsGuard, err = csrfkit.New(csrfkit.Config{Keys: keys, UnsafeOriginOnly: true, Logger: quiet}); err != nil {
 		return nil, err
 	}
 	if b.pages, err = parsePages(); err != nil {
@@ -141,6 +134,9 @@ func (b *bank) handler() http.Handler {
 	mux.Handle("GET /csrfkit.global.js", b.client)
 	static, _ := fs.Sub(assets, "static")
 	mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
+	if b.bare {
+		return mux // -unprotected: for the server-level benchmark, and to watch the attacks succeed
+	}
 	return b.p.Handler(mux)
 }
 
@@ -192,7 +188,7 @@ func (b *bank) balanceLocked(user string) int {
 	}
 	bal, ok := b.balances[user]
 	if !ok {
-		bal = startBalance
+		bal = b.balance
 		b.balances[user] = bal
 	}
 	return bal
@@ -392,20 +388,10 @@ func uploadErrStatus(err error) int {
 	return http.StatusBadRequest
 }
 
-// handleWS serves the echo socket to same-origin pages only. See the
-// WORKAROUND in newBank: the origin decision comes from csrfkit (an
-// origin-only Protector), answered like csrfkit's own refusals.
+// handleWS serves the echo socket. csrfkit's middleware has already
+// refused cross-site handshakes (the origin layer checks WebSocket
+// handshakes, which are GETs, like unsafe requests).
 func (b *bank) handleWS(w http.ResponseWriter, r *http.Request) {
-	if err := b.wsGuard.Check(r); err != nil {
-		var ce *csrfkit.Error
-		code := "cross-site"
-		if errors.As(err, &ce) {
-			code = ce.Code
-		}
-		w.Header().Set("X-CSRF-Reason", code)
-		writeJSON(w, http.StatusForbidden, map[string]string{"error": "csrf", "reason": code})
-		return
-	}
 	serveEcho(w, r, &b.sockets)
 }
 

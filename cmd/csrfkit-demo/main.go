@@ -23,6 +23,9 @@
 //	-app-host NAME   host name of the apps in printed URLs and attacker links (default localhost)
 //	-attacker-host NAME
 //	                 host name of the attacker in printed URLs (default 127.0.0.1)
+//	-balance N       every user's starting balance (default 1000)
+//	-unprotected     serve the apps without csrfkit: the attacks then succeed
+//	                 (for comparison, and for the server-level benchmark)
 package main
 
 import (
@@ -41,6 +44,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/csrfkit/csrfkit"
 )
 
 // config is everything run needs; main fills it from flags, tests by hand.
@@ -50,6 +55,8 @@ type config struct {
 	certFile, keyFile                    string
 	htmxFile                             string
 	appHost, attackerHost                string
+	balance                              int  // every user's starting balance
+	unprotected                          bool // serve the apps without csrfkit
 
 	out   io.Writer   // URLs and request log; os.Stdout in main
 	ready func(*demo) // called once every listener is open (tests)
@@ -66,6 +73,8 @@ func main() {
 	flag.StringVar(&cfg.htmxFile, "htmx", "", "serve this local htmx build `FILE` at /htmx.min.js")
 	flag.StringVar(&cfg.appHost, "app-host", "localhost", "host `NAME` of the apps in printed URLs and attacker links")
 	flag.StringVar(&cfg.attackerHost, "attacker-host", "127.0.0.1", "host `NAME` of the attacker in printed URLs")
+	flag.IntVar(&cfg.balance, "balance", startBalance, "every user's starting `N`")
+	flag.BoolVar(&cfg.unprotected, "unprotected", false, "serve the apps WITHOUT csrfkit (the attacks then succeed; for comparisons and benchmarks)")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "csrfkit-demo: unexpected argument %q\n", flag.Arg(0))
@@ -149,6 +158,9 @@ func start(cfg config) (*demo, error) {
 	if cfg.certFile != "" {
 		cfg.tls = true
 	}
+	if cfg.balance <= 0 {
+		cfg.balance = startBalance
+	}
 	d := &demo{cfg: cfg, scheme: "http", log: log.New(cfg.out, "", log.Ltime), errc: make(chan error, 3)}
 	if cfg.tls {
 		d.scheme = "https"
@@ -177,7 +189,7 @@ func start(cfg config) (*demo, error) {
 		d.closeListeners()
 		return nil, err
 	}
-	client := clientHandler()
+	client := csrfkit.ClientHandler()
 	d.auto, err = newBank("auto", false, keys, cfg, client)
 	if err == nil {
 		d.explicit, err = newBank("explicit", true, keys, cfg, client)
@@ -236,6 +248,9 @@ func (d *demo) printURLs() {
 	fmt.Fprintf(w, "  attacker site (another site: %s is not %s)  %s/\n\n", d.cfg.attackerHost, d.cfg.appHost, d.attackerURL)
 	if d.cfg.tls && d.cfg.certFile == "" {
 		fmt.Fprintf(w, "  HTTPS with a self-signed certificate made at start: your browser will warn once per site.\n")
+	}
+	if d.cfg.unprotected {
+		fmt.Fprintf(w, "  -unprotected: the apps run WITHOUT csrfkit; every attack on the attacker site succeeds.\n")
 	}
 	if d.cfg.htmxFile == "" {
 		fmt.Fprintf(w, "  No -htmx FILE: the /htmx page explains how to get htmx (the demo never downloads anything).\n")

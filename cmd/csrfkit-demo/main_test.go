@@ -25,7 +25,10 @@ import (
 
 // startDemo runs the demo in-process on free loopback ports and stops it
 // (checking that run returns) when the test ends.
-func startDemo(t *testing.T) *demo {
+func startDemo(t *testing.T) *demo { t.Helper(); return startDemoWith(t, nil) }
+
+// startDemoWith is startDemo with flags: set changes the configuration.
+func startDemoWith(t *testing.T, set func(*config)) *demo {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	ready := make(chan *demo, 1)
@@ -35,6 +38,9 @@ func startDemo(t *testing.T) *demo {
 		autoAddr: "127.0.0.1:0", explicitAddr: "127.0.0.1:0", attackerAddr: "127.0.0.1:0",
 		out:   &logBuf,
 		ready: func(d *demo) { ready <- d },
+	}
+	if set != nil {
+		set(&cfg)
 	}
 	go func() { errc <- run(ctx, cfg) }()
 	var d *demo
@@ -274,6 +280,26 @@ func TestRefusals(t *testing.T) {
 			res, _ = u.postForm("/transfer", form, map[string]string{"Origin": app.base, "Sec-Fetch-Site": "same-origin"})
 			if res.StatusCode != 200 || u.balance() != startBalance-100 {
 				t.Errorf("same-origin transfer: %d", res.StatusCode)
+			}
+		})
+	}
+}
+
+// -unprotected serves the apps without csrfkit, so the forged request that
+// TestRefusals sees refused goes through; -balance sets the starting balance.
+func TestUnprotected(t *testing.T) {
+	d := startDemoWith(t, func(c *config) { c.unprotected, c.balance = true, 5000 })
+	for _, app := range apps(d) {
+		t.Run(app.name, func(t *testing.T) {
+			u := newUser(t, app.base)
+			res, _ := u.postForm("/login", url.Values{"username": {"victim"}, "password": {"pw"}}, nil)
+			if res.StatusCode != 200 || u.balance() != 5000 {
+				t.Fatalf("login without a token: %d, balance %d", res.StatusCode, u.balance())
+			}
+			res, _ = u.postForm("/transfer", url.Values{"to": {"evil"}, "amount": {"100"}},
+				map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": d.attackerLocal})
+			if res.StatusCode != 200 || u.balance() != 4900 {
+				t.Errorf("forged transfer without csrfkit: %d, balance %d; want 200 and 4900", res.StatusCode, u.balance())
 			}
 		})
 	}

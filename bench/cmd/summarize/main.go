@@ -333,7 +333,7 @@ func targets(s samples) {
 	fmt.Println()
 }
 
-// wrkTable reads lines "WRK route=<r> mode=<m> round=<n> rps=... p50_us=...
+// wrkTable reads lines "WRK route=<r> app=<a> mode=<m> round=<n> rps=... p50_us=...
 // p99_us=... requests=... non2xx=... socket_errors=..." and averages rounds.
 func wrkTable(name string) {
 	f, err := os.Open(name)
@@ -360,7 +360,11 @@ func wrkTable(name string) {
 				kv[k] = v
 			}
 		}
-		key := kv["route"] + "|" + kv["mode"]
+		route := kv["route"]
+		if app := kv["app"]; app != "" {
+			route = app + " app: " + route // "auto app: GET:/transfer"
+		}
+		key := route + "|" + kv["mode"]
 		a := res[key]
 		if a == nil {
 			a = &acc{}
@@ -395,7 +399,7 @@ func wrkTable(name string) {
 				}
 			}
 		}
-		fmt.Printf("| %s | %s | %d | %.0f | %.2f ms | %.0f | %.0f | %s |\n", strings.Replace(route, ":", " ", 1), mode, len(a.rps), median(a.rps),
+		fmt.Printf("| %s | %s | %d | %.0f | %.2f ms | %.0f | %.0f | %s |\n", strings.Replace(route, "T:/", "T /", 1), mode, len(a.rps), median(a.rps),
 			median(a.p99)/1000, a.non2xx, a.errs, ratio)
 	}
 	fmt.Println()
