@@ -3,6 +3,7 @@ package csrfkit
 import (
 	"bytes"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -78,7 +79,11 @@ var tokenPage = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { 
 // drain reads the whole body, like a handler that parses its input.
 var drain = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.Copy(io.Discard, r.Body) })
 
-func benchProtector(b *testing.B) *Protector { return mustNew(b, Config{}) }
+// benchProtector logs to slog.DiscardHandler: the figures leave out the
+// logging of rejections, which a real logger adds.
+func benchProtector(b *testing.B) *Protector {
+	return mustNew(b, Config{Logger: slog.New(slog.DiscardHandler)})
+}
 
 func browserGET(headers ...string) *http.Request {
 	return serverReq(http.MethodGet, "app.example", "/form", true, nil, append([]string{

@@ -25,7 +25,10 @@ type Config struct {
 
 	// SessionID, when set, binds tokens to the caller's login session: a
 	// token minted for one session does not verify in another. Return "" for
-	// anonymous visitors. Called once per token minted or checked.
+	// anonymous visitors. It runs inside csrfkit's middleware, so a session
+	// middleware it reads from must wrap csrfkit, not the other way round.
+	// Called at most once before the handler and once per token minted in
+	// it; keep it cheap.
 	SessionID func(r *http.Request) string
 
 	// TrustedOrigins are other origins allowed to send unsafe requests, as
@@ -33,7 +36,9 @@ type Config struct {
 	TrustedOrigins []string
 	// PublicOrigins replace the Host header in the own-origin comparison for
 	// apps behind proxies that rewrite Host. When set, a request's own origin
-	// is any of these, whatever Host says.
+	// is any of these, whatever Host says. When they are all https, every
+	// request counts as HTTPS (Secure __Host- cookies, the Referer rule) even
+	// if the proxy reaches the app over plain HTTP.
 	PublicOrigins []string
 	// AllowNullOrigin accepts "Origin: null" (sent by sandboxed iframes,
 	// data: URLs and some cross-origin redirects) as far as the origin layer
@@ -95,7 +100,9 @@ type Config struct {
 	// UnsafeExempt lists "METHOD /path" entries that skip every check. The
 	// path must match the request's escaped path exactly, and only canonical
 	// paths match ("/hook" does not exempt "/hook/", "/hooks", "/hook/../x"
-	// or "/hook%2F"). Use for webhooks authenticated by other means.
+	// or "/hook%2F"). The host is not compared: "POST /hook" exempts that
+	// path on every host the server answers. Use for webhooks authenticated
+	// by other means.
 	UnsafeExempt []string
 	// UnsafeExemptFunc, when it returns true, skips every check for the
 	// request. It sees the raw request: match carefully.

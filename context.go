@@ -2,6 +2,8 @@ package csrfkit
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"html/template"
 	"net/http"
 )
@@ -26,6 +28,18 @@ type state struct {
 }
 
 type stateKey struct{}
+
+// String names the context without its fields: printing a request's context
+// (with %v, or a logger) must never show the secret or the token.
+func (s *state) String() string {
+	if p, ok := s.Context.(fmt.Stringer); ok {
+		return p.String() + ".WithCSRFKit"
+	}
+	return "context.WithCSRFKit"
+}
+
+// Format makes %+v and %#v print String too.
+func (s *state) Format(f fmt.State, _ rune) { io.WriteString(f, s.String()) }
 
 func (s *state) Value(key any) any {
 	if key == (stateKey{}) {
@@ -98,7 +112,10 @@ func (s *state) tokenFor(r *http.Request) string {
 // client. Within one request it returns the same token; different requests
 // get different strings (fresh one-time pads) that all verify. The first call
 // in a request costs one HMAC and one random read and adds "Vary: Cookie".
-// It returns "" when r did not pass through a Protector's Handler.
+// It returns "" when r did not pass through a Protector's Handler. Like
+// w.Header(), it belongs to the handler's goroutine: call it before the
+// response header is written (render templates into a buffer), and not from
+// several goroutines at once.
 func Token(r *http.Request) string {
 	s := stateOf(r)
 	if s == nil {

@@ -33,31 +33,54 @@ func (p *Protector) secretName(r *http.Request) string {
 }
 
 // readSecret parses the secret cookie into dst. A missing or malformed cookie
-// reads as absent. When a name appears twice (a tossed cookie on plain
-// HTTP), the first — the most specific path, then the oldest — counts.
+// reads as absent. When the name appears more than once (cookies tossed on
+// plain HTTP), the first well-formed value counts: the browser sends the most
+// specific path, then the oldest, first. Skipping a malformed one gives
+// nothing away (a tosser can as well plant a well-formed secret, which the
+// session binding and the origin layer answer), and it keeps a planted
+// garbage cookie from locking the user out.
 func (p *Protector) readSecret(r *http.Request, dst *[secretLen]byte) bool {
-	v, ok := cookieValue(r, p.secretName(r))
-	return ok && decodeSecret(dst, v)
+	name := p.secretName(r)
+	for _, line := range r.Header["Cookie"] {
+		for line != "" {
+			var v string
+			var ok bool
+			if v, line, ok = nextCookie(line, name); ok && decodeSecret(dst, v) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // cookieValue finds a cookie by exact name without building the cookie list
-// that r.Cookie allocates.
+// that r.Cookie allocates. The first of several with that name counts.
 func cookieValue(r *http.Request, name string) (string, bool) {
 	for _, line := range r.Header["Cookie"] {
 		for line != "" {
-			var part string
-			part, line, _ = strings.Cut(line, ";")
-			part = trimSpace(part)
-			if len(part) > len(name) && part[len(name)] == '=' && part[:len(name)] == name {
-				v := part[len(name)+1:]
-				if len(v) > 1 && v[0] == '"' && v[len(v)-1] == '"' {
-					v = v[1 : len(v)-1]
-				}
+			var v string
+			var ok bool
+			if v, line, ok = nextCookie(line, name); ok {
 				return v, true
 			}
 		}
 	}
 	return "", false
+}
+
+// nextCookie reads one "name=value" pair of a Cookie header line and reports
+// whether it is the named cookie; rest is what follows it.
+func nextCookie(line, name string) (value, rest string, ok bool) {
+	part, rest, _ := strings.Cut(line, ";")
+	part = trimSpace(part)
+	if len(part) <= len(name) || part[len(name)] != '=' || part[:len(name)] != name {
+		return "", rest, false
+	}
+	v := part[len(name)+1:]
+	if len(v) > 1 && v[0] == '"' && v[len(v)-1] == '"' {
+		v = v[1 : len(v)-1]
+	}
+	return v, rest, true
 }
 
 // trimSpace drops the spaces and tabs around a cookie pair.

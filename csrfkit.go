@@ -17,6 +17,7 @@ type Protector struct {
 	log            *slog.Logger
 	trustedOrigins []origin
 	publicOrigins  []origin
+	publicHTTPS    bool // every public origin is https
 	trustedProxies []netip.Prefix
 	proxyHeader    string
 	exempt         map[string]bool // "METHOD /escaped/path"
@@ -174,15 +175,21 @@ const (
 // not GET, so it is checked.
 func (p *Protector) needsCheck(r *http.Request) int {
 	switch r.Method {
-	case http.MethodGet, http.MethodHead, http.MethodOptions:
-		// A WebSocket handshake is a GET that the browser sends cross-site
-		// with cookies and without CORS: it must pass the origin layer like
-		// a POST. The WebSocket API cannot add a header, so there is no
-		// token to check; every browser sends Origin on a handshake.
-		if p.cfg.AllowCrossSiteWebSocket || !isWebSocket(r) || p.exempted(r) {
+	case http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodConnect:
+		// A WebSocket handshake (a GET, or over HTTP/2 a CONNECT with
+		// :protocol websocket) is sent cross-site with cookies and without
+		// CORS: it must pass the origin layer like a POST. The WebSocket API
+		// cannot add a header, so there is no token to check; every browser
+		// sends Origin on a handshake.
+		if isWebSocket(r) {
+			if p.cfg.AllowCrossSiteWebSocket || p.exempted(r) {
+				return checkNone
+			}
+			return checkHandshake
+		}
+		if r.Method != http.MethodConnect {
 			return checkNone
 		}
-		return checkHandshake
 	}
 	switch {
 	case p.exempted(r):

@@ -165,9 +165,24 @@ func TestWebSocketHandshake(t *testing.T) {
 		{"cross-site", true, []string{"Sec-Fetch-Site", "cross-site", "Origin", "https://evil.example"}, ErrCrossSite},
 		{"same-site sibling", true, []string{"Sec-Fetch-Site", "same-site", "Origin", "https://sub.a.example"}, ErrCrossSite},
 		{"other Origin, old browser", false, []string{"Origin", "http://evil.example"}, ErrOriginMismatch},
+		// HTTP/2 extended CONNECT (RFC 8441), as net/http hands it on.
+		{"h2 same-origin", true, []string{":protocol", "websocket", "Sec-Fetch-Site", "same-origin", "Origin", "https://a.example"}, nil},
+		{"h2 cross-site", true, []string{":protocol", "websocket", "Sec-Fetch-Site", "cross-site", "Origin", "https://evil.example"}, ErrCrossSite},
+		{"CONNECT without :protocol is a plain CONNECT", true, []string{"Sec-Fetch-Site", "same-origin"}, ErrSecretMissing},
+		{"CONNECT with another :protocol", true, []string{":protocol", "webtransport", "Sec-Fetch-Site", "same-origin"}, ErrSecretMissing},
 	}
 	for _, tt := range rows {
-		r := serverReq("GET", "a.example", "/ws", tt.tls, nil, append(append([]string{}, ws...), tt.hdr...)...)
+		method, hdr := "GET", append(append([]string{}, ws...), tt.hdr...)
+		if strings.HasPrefix(tt.name, "h2") || strings.HasPrefix(tt.name, "CONNECT") {
+			method, hdr = "CONNECT", tt.hdr
+		}
+		r := serverReq(method, "a.example", "/ws", tt.tls, nil, hdr...)
+		for i := 0; i+1 < len(hdr); i += 2 {
+			if hdr[i] == ":protocol" { // a pseudo-header: net/http stores it as is
+				r.Header.Del(hdr[i])
+				r.Header[":protocol"] = []string{hdr[i+1]}
+			}
+		}
 		if err := p.Check(r); err != errOrNil(tt.want) {
 			t.Errorf("%s: Check = %v, want %v", tt.name, err, tt.want)
 		}
@@ -179,6 +194,18 @@ func TestWebSocketHandshake(t *testing.T) {
 		if rec.Code != want || (tt.want != nil && rec.Header().Get("X-CSRF-Reason") != tt.want.Code) {
 			t.Errorf("%s: status %d reason %q, want %d %v", tt.name, rec.Code, rec.Header().Get("X-CSRF-Reason"), want, tt.want)
 		}
+	}
+}
+
+// A POST that says Upgrade: websocket is not a handshake: it still needs
+// its token.
+func TestUpgradeOnPostNeedsToken(t *testing.T) {
+	p := mustNew(t, Config{})
+	cookie, _ := pair(t, p, true, "")
+	r := serverReq("POST", "a.example", "/ws", true, nil, "Upgrade", "websocket", "Connection", "Upgrade",
+		"Sec-Fetch-Site", "same-origin", "Origin", "https://a.example", "Cookie", cookie)
+	if err := p.Check(r); err != ErrTokenMissing {
+		t.Fatalf("Check = %v, want %v", err, ErrTokenMissing)
 	}
 }
 

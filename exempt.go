@@ -47,7 +47,14 @@ func canonicalPath(s string) bool {
 	return path.Clean(trimmed) == trimmed
 }
 
+// isWebSocket reports a WebSocket handshake: HTTP/1.1 "Upgrade: websocket"
+// (RFC 6455), or HTTP/2's extended CONNECT with ":protocol: websocket" (RFC
+// 8441), which net/http passes on as a CONNECT with that pseudo-header.
 func isWebSocket(r *http.Request) bool {
+	if r.Method == http.MethodConnect {
+		p := r.Header[":protocol"]
+		return len(p) == 1 && strings.EqualFold(p[0], "websocket")
+	}
 	for _, v := range r.Header["Upgrade"] {
 		for _, t := range strings.Split(v, ",") {
 			if strings.EqualFold(strings.TrimSpace(t), "websocket") {

@@ -13,11 +13,13 @@ const (
 )
 
 // isHTTPS reports whether the client reached the application over HTTPS: the
-// connection is TLS, or it comes from a configured trusted proxy whose
-// configured header says https. A forwarded header from anyone else is
-// ignored, since any client can send one.
+// connection is TLS, the configured public origins are all https (the app
+// says it is only reached through a TLS-terminating proxy), or the request
+// comes from a configured trusted proxy whose configured header says https.
+// A forwarded header from anyone else is ignored, since any client can send
+// one.
 func (p *Protector) isHTTPS(r *http.Request) bool {
-	if r.TLS != nil {
+	if r.TLS != nil || p.publicHTTPS {
 		return true
 	}
 	if p.proxyHeader == "" || !p.fromTrustedProxy(r) {

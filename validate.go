@@ -18,8 +18,14 @@ func (p *Protector) loadOrigins() error {
 	if p.trustedOrigins, err = parseOriginList("TrustedOrigins", p.cfg.TrustedOrigins); err != nil {
 		return err
 	}
-	p.publicOrigins, err = parseOriginList("PublicOrigins", p.cfg.PublicOrigins)
-	return err
+	if p.publicOrigins, err = parseOriginList("PublicOrigins", p.cfg.PublicOrigins); err != nil {
+		return err
+	}
+	p.publicHTTPS = len(p.publicOrigins) > 0
+	for _, o := range p.publicOrigins {
+		p.publicHTTPS = p.publicHTTPS && o.scheme == "https"
+	}
+	return nil
 }
 
 // parseOriginList accepts only exact "scheme://host[:port]" origins: a
@@ -75,8 +81,11 @@ func (p *Protector) loadNames() error {
 	if !validCookieName(c.SecretCookie) || strings.HasPrefix(c.SecretCookie, "__") {
 		return configError("SecretCookie %q must be a cookie name without a __ prefix (csrfkit adds __Host-)", c.SecretCookie)
 	}
-	if c.TokenCookie != "" && (!validCookieName(c.TokenCookie) || c.TokenCookie == c.SecretCookie) {
-		return configError("TokenCookie %q is not a valid cookie name distinct from SecretCookie", c.TokenCookie)
+	// A readable cookie named __Host-<secret> would overwrite the secret on
+	// HTTPS; any __Host-/__Secure- name would be refused by browsers on
+	// plain HTTP, where csrfkit does not mark cookies Secure.
+	if c.TokenCookie != "" && (!validCookieName(c.TokenCookie) || c.TokenCookie == c.SecretCookie || strings.HasPrefix(c.TokenCookie, "__")) {
+		return configError("TokenCookie %q is not a valid cookie name distinct from SecretCookie, without a __ prefix", c.TokenCookie)
 	}
 	if c.RestorePath != "" && !canonicalPath(c.RestorePath) {
 		return configError("RestorePath %q is not a canonical absolute path", c.RestorePath)

@@ -134,14 +134,17 @@ function protectForms() {
   const d = g.document
   if (d && !onSubmit) d.addEventListener('submit', onSubmit = e => {
     const f = e.target, s = e.submitter, n = field(), at = (x, a) => x?.getAttribute?.(a)
-    if (!/^post$/i.test(at(s, 'formmethod') || at(f, 'method')) ||
-      !allowed(at(s, 'formaction') || at(f, 'action') || d.baseURI || g.location?.href)) return
     let i = f.querySelector(`input[name="${n}"]`), t = getToken()
-    if (!t || i && !i.csrfkit) return
+    if (!/^post$/i.test(at(s, 'formmethod') || at(f, 'method')) ||
+      !allowed(at(s, 'formaction') || at(f, 'action') || d.baseURI || g.location?.href) || !t) {
+      if (i?.csrfkit) i.remove()
+      return
+    }
+    if (i && !i.csrfkit) return
     if (!i) {
       i = d.createElement('input')
       i.type = 'hidden', i.name = n, i.csrfkit = 1
-      f.appendChild(i)
+      f.prepend(i)
     }
     i.value = t
   }, true)

@@ -146,20 +146,26 @@ export async function request(endpoint, method = 'GET', body = null) {
 }
 
 // protectForms adds the hidden token field, at submit time, to same-origin POST forms lacking it.
+// The field goes first, so that in a multipart body it precedes any file (the server reads no
+// further than the token), and it is taken out again before a submit that must not carry it.
 let onSubmit
 export function protectForms() {
   const d = g.document
   if (d && !onSubmit) d.addEventListener('submit', onSubmit = e => {
     // getAttribute, not form.method/form.action: an <input name="action"> would shadow those.
     const f = e.target, s = e.submitter, n = field(), at = (x, a) => x?.getAttribute?.(a)
-    if (!/^post$/i.test(at(s, 'formmethod') || at(f, 'method')) ||
-      !allowed(at(s, 'formaction') || at(f, 'action') || d.baseURI || g.location?.href)) return
     let i = f.querySelector(`input[name="${n}"]`), t = getToken()
-    if (!t || i && !i.csrfkit) return
+    if (!/^post$/i.test(at(s, 'formmethod') || at(f, 'method')) ||
+      !allowed(at(s, 'formaction') || at(f, 'action') || d.baseURI || g.location?.href) || !t) {
+      // A field added for an earlier same-origin submit must not go to another origin.
+      if (i?.csrfkit) i.remove()
+      return
+    }
+    if (i && !i.csrfkit) return // the server rendered one
     if (!i) {
       i = d.createElement('input')
       i.type = 'hidden', i.name = n, i.csrfkit = 1
-      f.appendChild(i)
+      f.prepend(i)
     }
     i.value = t
   }, true)

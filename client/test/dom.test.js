@@ -52,6 +52,32 @@ test('protectForms leaves GET, dialog, cross-origin and already-protected forms 
   assert.equal(own.value, 'SERVER', 'a server-rendered field is kept as is')
 })
 
+test('protectForms puts the field before file inputs (multipart: the token must precede files)', async () => {
+  const { submit } = await forms()
+  const f = form({ method: 'post', enctype: 'multipart/form-data' }, input({ name: 'title' }), input({ type: 'file', name: 'up' }))
+  submit(f)
+  assert.deepEqual(f.children.map(c => c.name), ['csrf_token', 'title', 'up'])
+})
+
+test('protectForms takes its field out before a submit to another origin', async () => {
+  const { submit } = await forms()
+  // The page stays (target=_blank), then the same form posts elsewhere.
+  const f = form({ method: 'post', action: '/save', target: '_blank' })
+  submit(f)
+  assert.equal(hidden(f).length, 1)
+  submit(f, input({ type: 'submit', formaction: 'https://partner.example/x' }))
+  assert.equal(f.children.length, 0, 'token field left in a cross-origin submit')
+  f.attrs.action = 'https://partner.example/y' // or a script changes the action
+  submit(f)
+  submit(f)
+  assert.equal(f.children.length, 0)
+  // A server-rendered field is the page's business, and is left alone.
+  const own = input({ type: 'hidden', name: 'csrf_token', value: 'SERVER' })
+  const g = form({ method: 'post', action: 'https://partner.example/x' }, own)
+  submit(g)
+  assert.deepEqual(g.children, [own])
+})
+
 test('protectForms: submitter formmethod/formaction override the form', async () => {
   const { submit } = await forms()
   const f1 = form({ method: 'get' })

@@ -20,7 +20,12 @@ export class FakeElement {
   set type(v) { this.attrs.type = v }
   get value() { return this.attrs.value ?? '' }
   set value(v) { this.attrs.value = v }
-  appendChild(c) { this.children.push(c); return c }
+  appendChild(c) { this.children.push(c); c.parentNode = this; return c }
+  prepend(c) { this.children.unshift(c); c.parentNode = this }
+  remove() {
+    const p = this.parentNode
+    if (p) p.children.splice(p.children.indexOf(this), 1), this.parentNode = null
+  }
   // Supports the selectors csrfkit uses: tag[name="x"].
   querySelector(sel) {
     const m = /^(\w+)\[name="([^"]*)"\]$/.exec(sel)
