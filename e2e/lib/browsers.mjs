@@ -24,6 +24,7 @@ const FIREFOX_PREFS = {
   'browser.startup.homepage_override.mstone': 'ignore',
   'datareporting.healthreport.uploadEnabled': false,
   'datareporting.policy.dataSubmissionEnabled': false,
+  'devtools.jsonview.enabled': false, // JSON answers render as plain text, as in Chromium
   'dom.security.https_first': false,
   'dom.security.https_first_pbm': false,
   'dom.security.https_first_schemeless': false,

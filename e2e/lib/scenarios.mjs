@@ -180,6 +180,23 @@ async function uploadField(t) {
   return checkUpload(t, res.status, res.text)
 }
 
+// uploadFormPost: the /upload page's plain HTML form, submitted by the browser itself (a
+// multipart navigation with the 20 MB file). form is '#upload-form' (the server rendered the
+// token field first) or '#upload-form-js' (no field: protectForms() adds it at submit time).
+async function uploadFormPost(t, form) {
+  const { page } = await loggedIn(t)
+  await page.goto(t.app + '/upload')
+  await page.waitForSelector(READY, { timeout: WAIT })
+  const input = await page.$(`${form} input[type=file]`)
+  await input.uploadFile(t.upload.path)
+  const [resp] = await Promise.all([
+    page.waitForNavigation({ timeout: 60000, waitUntil: 'load' }),
+    page.click(`${form} button[type=submit]`),
+  ])
+  const text = await page.evaluate(() => document.body.innerText)
+  return checkUpload(t, resp?.status() ?? 0, text.trim())
+}
+
 async function htmx(t) {
   const { page, b } = await loggedIn(t)
   await page.goto(t.app + '/htmx')
@@ -318,6 +335,8 @@ export const SCENARIOS = [
   { name: 'SPA request+restoreCSRF', expect: 'ok', run: t => spaClick(t, SPA.requestButton) },
   { name: 'upload 20 MB (SPA, header)', expect: 'ok', run: uploadSPA, timeout: 120000 },
   { name: 'upload 20 MB (token field first)', expect: 'ok', run: uploadField, timeout: 120000 },
+  { name: 'upload 20 MB (HTML form)', expect: 'ok', run: t => uploadFormPost(t, '#upload-form'), timeout: 120000 },
+  { name: 'upload 20 MB (protectForms form)', expect: 'ok', run: t => uploadFormPost(t, '#upload-form-js'), timeout: 120000 },
   { name: 'stale tab restore+retry', expect: 'ok', run: t => spaClick(t, SPA.fetchButton, { stale: true }) },
   { name: 'htmx POST', expect: 'ok', run: htmx, needs: 'htmx' },
   { name: 'same-origin WebSocket', expect: 'ok', run: wsSameOrigin },
