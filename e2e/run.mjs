@@ -5,6 +5,7 @@
 //   npm test                                  everything
 //   E2E_BROWSERS=firefox E2E_TRANSPORTS=https E2E_ONLY='ATTACK|login' npm test
 //   E2E_APPS=auto  E2E_DEMO=/path/to/prebuilt/demo  E2E_DUMPIO=1 (browser stderr)
+//   E2E_NO_CONTROL=1  skip the control pass (the attacks against the demo run with -unprotected)
 //
 // Prints a table (scenario x app x browser x transport -> expected, got), writes results.json
 // next to this file, ends with "N passed, M failed", and exits non-zero on any mismatch.
@@ -37,7 +38,7 @@ const record = (r) => {
   r.pass = r.got === r.expected
   rows.push(r)
   const mark = r.pass ? 'pass' : 'FAIL'
-  console.log(`${mark}  ${r.transport} ${r.browser} ${r.app}  ${r.scenario}: ${r.got} (${r.ms} ms)${r.pass && !process.env.E2E_VERBOSE ? '' : '\n      ' + r.detail}`)
+  console.log(`${mark}  ${r.transport} ${r.browser} ${r.app}${r.csrfkit === 'off' ? ' (no csrfkit)' : ''}  ${r.scenario}: ${r.got} (${r.ms} ms)${r.pass && !process.env.E2E_VERBOSE ? '' : '\n      ' + r.detail}`)
 }
 
 // The upload file: 20 MiB of deterministic bytes, and its SHA-256.
@@ -69,10 +70,17 @@ function origins(transport, ports) {
   }
 }
 
-async function runTransport(bin, transport, upload) {
+// runTransport runs every scenario against one demo over one transport. With guarded false the
+// demo runs with -unprotected (no csrfkit) and only the attacks with a control expectation run:
+// they must succeed there, which proves the attack pages work and that csrfkit stops them.
+async function runTransport(bin, transport, upload, guarded = true) {
+  const scenarios = guarded ? SCENARIOS : SCENARIOS.filter(s => s.control)
+  const csrfkit = guarded ? 'on' : 'off'
+  const expected = (s, app) => !guarded ? s.control : typeof s.expect === 'object' ? s.expect[app] : s.expect
   const ports = await freePorts(3)
   const o = origins(transport, ports)
   const args = ['-auto', `127.0.0.1:${ports[0]}`, '-explicit', `127.0.0.1:${ports[1]}`, '-attacker', `127.0.0.1:${ports[2]}`]
+  if (!guarded) args.push('-unprotected')
   let certs = null
   const htmx = existsSync(HTMX)
   if (htmx) args.push('-htmx', HTMX)
@@ -84,7 +92,7 @@ async function runTransport(bin, transport, upload) {
     args.push('-cert', certs.cert, '-key', certs.key, '-app-host', 'app.test', '-attacker-host', 'evil.test')
   }
   const demo = new Demo(bin, args, ROOT)
-  const logFile = join(tmp, `demo-${transport}.log`)
+  const logFile = join(tmp, `demo-${transport}${guarded ? '' : '-unprotected'}.log`)
   try {
     await demo.waitHealthy(Object.values(o.apps), [o.attacker], certs?.ca)
     for (const browser of BROWSERS) {
@@ -93,19 +101,19 @@ async function runTransport(bin, transport, upload) {
       try {
         b = await within(45000, launch(browser, { hosts, spki: certs?.spki }), `launch ${browser}`)
       } catch (e) {
-        for (const s of SCENARIOS) for (const app of APPS) {
+        for (const s of scenarios) for (const app of APPS) {
           if (ONLY && !ONLY.test(s.name)) continue
-          record({ scenario: s.name, app, browser, transport, expected: typeof s.expect === 'object' ? s.expect[app] : s.expect, got: 'CRASH', detail: 'browser did not start: ' + e.message, ms: 0 })
+          record({ scenario: s.name, app, csrfkit, browser, transport, expected: expected(s, app), got: 'CRASH', detail: 'browser did not start: ' + e.message, ms: 0 })
         }
         continue
       }
       const version = await b.version().catch(() => '?')
       console.log(`# ${transport}: ${browser} ${version}; demo ${args.join(' ')}`)
       try {
-        for (const s of SCENARIOS) {
+        for (const s of scenarios) {
           if (ONLY && !ONLY.test(s.name)) continue
           for (const app of APPS) {
-            const row = { scenario: s.name, app, browser, transport, expected: typeof s.expect === 'object' ? s.expect[app] : s.expect }
+            const row = { scenario: s.name, app, csrfkit, browser, transport, expected: expected(s, app) }
             if (s.needs === 'htmx' && !htmx) {
               record({ ...row, got: 'n/a', expected: 'n/a', detail: 'htmx.org not installed in e2e/node_modules', ms: 0 })
               continue
@@ -148,7 +156,7 @@ async function runTransport(bin, transport, upload) {
       }
     }
   } catch (e) {
-    record({ scenario: 'demo start', app: '-', browser: '-', transport, expected: 'ok', got: 'CRASH', detail: String(e.message || e), ms: 0 })
+    record({ scenario: 'demo start', app: '-', csrfkit, browser: '-', transport, expected: 'ok', got: 'CRASH', detail: String(e.message || e), ms: 0 })
   } finally {
     await demo.stop()
     writeFileSync(logFile, demo.lines.join('\n') + '\n')
@@ -160,19 +168,20 @@ async function main() {
   try {
     if (!process.env.E2E_DEMO) buildDemo(ROOT, bin)
   } catch (e) {
-    record({ scenario: 'go build ./cmd/csrfkit-demo', app: '-', browser: '-', transport: '-', expected: 'ok', got: 'CRASH', detail: String(e.message), ms: 0 })
+    record({ scenario: 'go build ./cmd/csrfkit-demo', app: '-', csrfkit: '-', browser: '-', transport: '-', expected: 'ok', got: 'CRASH', detail: String(e.message), ms: 0 })
   }
   if (!rows.length) {
     const upload = makeUpload()
     for (const tr of TRANSPORTS) await runTransport(bin, tr, upload)
+    if (!process.env.E2E_NO_CONTROL) for (const tr of TRANSPORTS) await runTransport(bin, tr, upload, false)
   }
   const secs = Math.round((Date.now() - started) / 1000)
-  const cols = ['scenario', 'app', 'browser', 'transport', 'expected', 'got', 'result']
+  const cols = ['scenario', 'app', 'csrfkit', 'browser', 'transport', 'expected', 'got', 'result']
   console.log('\n' + table(rows.map(r => ({ ...r, result: r.pass ? 'pass' : 'FAIL' })), cols))
   const failed = rows.filter(r => !r.pass)
   if (failed.length) {
     console.log('\nFailures:')
-    for (const r of failed) console.log(`- ${r.scenario} / ${r.app} / ${r.browser} / ${r.transport}: ${r.got}\n    ${r.detail}`)
+    for (const r of failed) console.log(`- ${r.scenario} / ${r.app} / csrfkit ${r.csrfkit} / ${r.browser} / ${r.transport}: ${r.got}\n    ${r.detail}`)
   }
   writeFileSync(join(HERE, 'results.json'), JSON.stringify({
     date: new Date().toISOString(), seconds: secs, browsers: BROWSERS, transports: TRANSPORTS, apps: APPS,

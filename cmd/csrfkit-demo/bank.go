@@ -100,6 +100,7 @@ func (b *bank) Style() string       { return b.style }
 func (b *bank) Explicit() bool      { return b.explicit }
 func (b *bank) AttackerURL() string { return b.attackerURL }
 func (b *bank) OtherURL() string    { return b.otherURL }
+func (b *bank) Bare() bool          { return b.bare }
 
 func orDiscard(w io.Writer) io.Writer {
 	if w == nil {
@@ -194,10 +195,16 @@ func (b *bank) balanceLocked(user string) int {
 	return bal
 }
 
+// setSessionCookie sets the login session. It is SameSite=None on purpose:
+// the bank stands for the many apps whose session cookie must travel
+// cross-site (single sign-on, embedded widgets, legacy defaults), where
+// nothing but CSRF protection stops a forged request — so every attack the
+// attacker site tries reaches csrfkit with the victim's session. Secure is
+// required with None; browsers accept Secure cookies from http://localhost.
 func (b *bank) setSessionCookie(w http.ResponseWriter, r *http.Request, value string, maxAge int) {
 	http.SetCookie(w, &http.Cookie{
 		Name: b.cookie, Value: value, Path: "/", MaxAge: maxAge,
-		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil,
+		HttpOnly: true, SameSite: http.SameSiteNoneMode, Secure: true,
 	})
 }
 
