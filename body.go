@@ -49,8 +49,12 @@ const (
 //     field's own value is ErrBodyMalformed (ParseForm would report an
 //     error). url.ParseQuery's cap on the number of pairs is not applied:
 //     past it ParseForm sees no fields at all, csrfkit still finds the token.
-//     A Content-Length over maxForm is ErrBodyTooLarge before a byte is
-//     read; otherwise at most maxForm+1 bytes are read.
+//     The body is read only until the field's pair is complete (followed by
+//     '&', or by the clean end of the body): a token at the start of a large
+//     form costs a few hundred bytes. A Content-Length over maxForm is
+//     ErrBodyTooLarge before a byte is read; otherwise at most maxForm+1
+//     bytes are read, and a body that reaches them without the field is
+//     ErrBodyTooLarge.
 //   - multipart: parts are streamed with mime/multipart until the field is
 //     found. A part with a filename before the field, or a prefix that would
 //     exceed maxPrefix, is ErrTokenAfterFile. Nameless parts are skipped.
@@ -198,18 +202,19 @@ func (c *recorder) mapEOF(err error) error {
 	return err
 }
 
-// fill reads into buf's spare capacity until EOF, an error, or limit bytes.
-// It is the url-encoded path: one copy, no intermediate buffer.
-func (c *recorder) fill() {
-	empty := 0
-	for c.err == nil {
+// readSome reads into buf's spare capacity, growing it when full (doubling,
+// up to limit), until some bytes arrived, the body ended or failed, or limit
+// bytes are held. It reports whether more may follow. It is the url-encoded
+// path: one copy, no intermediate buffer.
+func (c *recorder) readSome() bool {
+	for empty := 0; c.err == nil; {
 		room := c.limit - int64(len(c.buf))
 		if room <= 0 {
 			c.full = true
-			return
+			return false
 		}
 		if len(c.buf) == cap(c.buf) {
-			c.buf = append(c.buf, 0)[:len(c.buf)]
+			c.grow(room)
 		}
 		end := cap(c.buf)
 		if int64(end-len(c.buf)) > room {
@@ -217,22 +222,34 @@ func (c *recorder) fill() {
 		}
 		n, err := c.body.Read(c.buf[len(c.buf):end])
 		if n < 0 || n > end-len(c.buf) {
-			n, err = 0, io.ErrNoProgress
+			n, err = 0, io.ErrNoProgress // a broken Reader must not panic us
 		}
 		c.buf = c.buf[:len(c.buf)+n]
 		if err != nil {
 			c.err = err
-			return
+			return false
 		}
-		if n == 0 {
-			if empty++; empty >= 100 {
-				c.err = io.ErrNoProgress // never spin on a Reader that returns 0, nil
-				return
-			}
-		} else {
-			empty = 0
+		if n > 0 {
+			return true
+		}
+		if empty++; empty >= 100 {
+			c.err = io.ErrNoProgress // never spin on a Reader that returns 0, nil
+			return false
 		}
 	}
+	return false
+}
+
+// grow doubles buf's capacity (at least 512 bytes), without going past room
+// more bytes than it holds.
+func (c *recorder) grow(room int64) {
+	n := max(2*cap(c.buf), 512)
+	if int64(n-len(c.buf)) > room {
+		n = len(c.buf) + int(room)
+	}
+	b := make([]byte, len(c.buf), n)
+	copy(b, c.buf)
+	c.buf = b
 }
 
 // readErr maps a read error from the client's body to a reason. The bool is

@@ -2,6 +2,7 @@ package csrfkit
 
 import (
 	"bytes"
+	"io"
 	"math"
 	"net/http"
 )
@@ -26,9 +27,31 @@ func (c *recorder) urlencodedToken(r *http.Request, field string, maxForm int64)
 		size = r.ContentLength + 1 // +1 to see EOF without growing
 	}
 	*c = recorder{body: r.Body, limit: limit, buf: make([]byte, 0, min(size, limit))}
-	c.fill()
 	defer c.restore(r)
 
+	// Scan the pairs as they arrive and stop at the first occurrence of the
+	// field. A pair counts once complete: followed by '&', or by the clean
+	// end of the body (not one cut short by an error, the limit, or a
+	// Content-Length the body did not reach).
+	// Each byte is searched for '&' once and scanned once, however the body
+	// is split into reads (a sender trickling bytes costs linear time).
+	for scanned, searched, more := 0, 0, true; more; {
+		more = c.readSome()
+		end := len(c.buf)
+		if more || c.err != io.EOF || c.short(r) {
+			i := bytes.LastIndexByte(c.buf[searched:], '&')
+			from := searched
+			searched = len(c.buf)
+			if i < 0 {
+				continue
+			}
+			end = from + i + 1
+		}
+		if tok, found, err := scanForm(c.buf[scanned:end], field); found {
+			return tok, err
+		}
+		scanned = end
+	}
 	if e, ok := c.readErr(); ok {
 		return nil, e
 	}
@@ -38,11 +61,13 @@ func (c *recorder) urlencodedToken(r *http.Request, field string, maxForm int64)
 	if c.short(r) {
 		return nil, ErrBodyMalformed
 	}
-	return scanForm(c.buf, field)
+	return nil, ErrTokenMissing
 }
 
 // scanForm returns the first value of field in an url-encoded body, decoded
 // as url.ParseQuery decodes it, without building a map of every value.
+// found reports whether the field occurs at all; without it err is
+// ErrTokenMissing.
 //
 // Pairs are split on '&'. Like url.ParseQuery (and so r.ParseForm), a pair
 // that contains ';' is skipped, and so is a pair whose key has a malformed
@@ -51,7 +76,7 @@ func (c *recorder) urlencodedToken(r *http.Request, field string, maxForm int64)
 // ErrBodyMalformed here, where ParseQuery would skip it and use a later one.
 //
 // The value is returned in place (a sub-slice of b) unless it needs decoding.
-func scanForm(b []byte, field string) ([]byte, error) {
+func scanForm(b []byte, field string) (tok []byte, found bool, err error) {
 	for len(b) > 0 {
 		pair := b
 		if i := bytes.IndexByte(b, '&'); i >= 0 {
@@ -70,20 +95,20 @@ func scanForm(b []byte, field string) ([]byte, error) {
 			continue
 		}
 		if len(val) > 3*maxTokenBytes {
-			return nil, ErrTokenInvalid // cannot decode to maxTokenBytes or less
+			return nil, true, ErrTokenInvalid // cannot decode to maxTokenBytes or less
 		}
 		v, ok := queryUnescape(val)
 		switch {
 		case !ok:
-			return nil, ErrBodyMalformed
+			return nil, true, ErrBodyMalformed
 		case len(v) > maxTokenBytes:
-			return nil, ErrTokenInvalid
+			return nil, true, ErrTokenInvalid
 		case len(v) == 0:
-			return nil, ErrTokenMissing
+			return nil, true, ErrTokenMissing
 		}
-		return v, nil
+		return v, true, nil
 	}
-	return nil, ErrTokenMissing
+	return nil, false, ErrTokenMissing
 }
 
 // keyIs reports whether the raw key decodes to field. A key with a malformed

@@ -126,7 +126,7 @@ func TestScanForm(t *testing.T) {
 		{"a=%zz&csrf_token=ok", "ok", nil}, // other fields' escapes are not our business
 	}
 	for _, tt := range tests {
-		raw, err := scanForm([]byte(tt.body), testField)
+		raw, _, err := scanForm([]byte(tt.body), testField)
 		got := string(raw)
 		name := tt.body
 		if len(name) > 40 {
@@ -493,11 +493,25 @@ func TestFormTokenURLEncodedLimit(t *testing.T) {
 	}
 	handlerSees(t, r, cb, over)
 
-	// Chunked: at most max+1 bytes read, and the body still whole for the error handler.
+	// Chunked, the token first: read only until its pair is complete, the
+	// rest left to the handler, however large.
 	for _, body := range [][]byte{over, huge} {
 		r, cb = newReq(formCT, body, -1)
+		if tok, err := formToken(r, testField, max, testMaxPrefix); tok != "abc" || err != nil {
+			t.Fatalf("chunked over, token first: %q, %v", tok, err)
+		}
+		if cb.read > 512 {
+			t.Errorf("read %d bytes to find a token in the first 15", cb.read)
+		}
+		handlerSees(t, r, cb, body)
+	}
+	// Chunked, the token past the limit: at most max+1 bytes read, then 413,
+	// and the body still whole for the error handler.
+	last := append(bytes.Repeat([]byte("pad=p&"), 2*max/6), "csrf_token=abc"...)
+	for _, body := range [][]byte{last, append([]byte("csrf_token=abc"), make([]byte, 100*max)...)} {
+		r, cb = newReq(formCT, body, -1)
 		if _, err := formToken(r, testField, max, testMaxPrefix); err != ErrBodyTooLarge {
-			t.Fatalf("chunked over: %v", err)
+			t.Fatalf("chunked over, token late or unterminated: %v", err)
 		}
 		if cb.read > max+1 {
 			t.Errorf("read %d bytes with a limit of %d", cb.read, max)
@@ -845,5 +859,24 @@ func BenchmarkMultipartUpload100MB(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// A body trickled one byte per read costs linear time: each byte is searched
+// and scanned once (a quadratic rescan would take minutes here).
+func TestFormTokenTrickleIsLinear(t *testing.T) {
+	body := append(bytes.Repeat([]byte("x"), 4<<20), "&csrf_token=abc"...)
+	r := httptest.NewRequest(http.MethodPost, "/", &chunkReader{bytes.NewReader(body), 1})
+	r.Header.Set("Content-Type", formCT)
+	r.ContentLength = -1
+	done := make(chan error, 1)
+	go func() { _, err := formToken(r, testField, 8<<20, testMaxPrefix); done <- err }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("4 MiB trickled one byte per read took over 20 s")
 	}
 }

@@ -48,10 +48,12 @@ type Config struct {
 	// Referer through the origin layer (some privacy proxies strip both).
 	// The token is still checked. Off by default.
 	AllowMissingReferer bool
-	// AllowCrossSiteWebSocket stops checking GET requests that carry
-	// "Upgrade: websocket". Off by default: a WebSocket handshake is a GET,
-	// so without the check any site can open a socket with the victim's
-	// cookies (cross-site WebSocket hijacking).
+	// AllowCrossSiteWebSocket stops checking WebSocket handshakes (GET,
+	// HEAD or OPTIONS with "Upgrade: websocket", and HTTP/2's CONNECT with
+	// ":protocol: websocket"). Off by default: a handshake is a GET, so
+	// without the check any site can open a socket with the victim's cookies
+	// (cross-site WebSocket hijacking). The check is the origin layer alone,
+	// since a browser cannot put a token on a handshake.
 	AllowCrossSiteWebSocket bool
 
 	// ProxyHeader names the header that tells the original scheme when the
@@ -78,7 +80,9 @@ type Config struct {
 	// SecureWhenHTTPS.
 	Secure Secure
 	// RestorePath, when set, is answered by the middleware itself for GET
-	// requests with RestoreHandler (JSON {"csrfToken": "..."}).
+	// and HEAD requests with RestoreHandler (JSON {"csrfToken": "..."}). The
+	// path must be canonical, and matches only as sent: an encoded variant
+	// (/api%2Fcsrf/restore) goes on to the application.
 	RestorePath string
 
 	// HeaderNames are the request headers searched for a token, in order.
@@ -118,7 +122,10 @@ type Config struct {
 	ReportOnly bool
 
 	// ErrorHandler answers rejected requests instead of the default JSON or
-	// HTML 403; csrfkit.FailureReason(r) gives the reason inside it.
+	// HTML 403; csrfkit.FailureReason(r) gives the reason inside it. None of
+	// the default headers is set for it: csrfkit.js recovers from token
+	// reasons only when the answer carries X-CSRF-Reason or a JSON body
+	// {"error":"csrf","reason":"<code>"}, so keep one of them.
 	ErrorHandler http.Handler
 	// Logger receives one line per rejection (reason, method, path; never a
 	// token) and the missing-key warning. Default slog.Default().

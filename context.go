@@ -3,9 +3,10 @@ package csrfkit
 import (
 	"context"
 	"fmt"
-	"io"
 	"html/template"
+	"io"
 	"net/http"
+	"sync"
 )
 
 // state is csrfkit's per-request record. It is also the request's context
@@ -13,14 +14,16 @@ import (
 // request copy it hands on (see attach), so a request costs one allocation.
 type state struct {
 	context.Context
-	p         *Protector
-	w         http.ResponseWriter
+	p *Protector
+	w http.ResponseWriter // the middleware's writer; handlers' calls get their own
+
+	mu        sync.Mutex // Token may be called from any goroutine of the handler
 	secret    [secretLen]byte
 	hasSecret bool
 	token     string // minted on first use, reused for the rest of the request
-	err       error
 	sid       string // SessionID(r), cached until the session may change
 	hasSID    bool
+	err       error
 
 	rec     recorder  // reads the form token from the body, when needed
 	vary    [1]string // backing array for the Vary value csrfkit adds
@@ -48,12 +51,19 @@ func (s *state) Value(key any) any {
 	return s.Context.Value(key)
 }
 
+// stateOf returns the state of the innermost Protector r passed through.
 func stateOf(r *http.Request) *state {
 	if r == nil {
 		return nil
 	}
 	s, _ := r.Context().Value(stateKey{}).(*state)
 	return s
+}
+
+// outer returns the state of an enclosing Protector (nested middlewares).
+func (s *state) outer() *state {
+	o, _ := s.Context.Value(stateKey{}).(*state)
+	return o
 }
 
 // attached is a request handed on by the Handler together with its state.
@@ -84,8 +94,8 @@ func (s *state) sessionID(r *http.Request) string {
 func (s *state) forgetSession() { s.sid, s.hasSID = "", false }
 
 // ensureSecret makes sure the request has a secret, reading the cookie or, if
-// there is none, making one and sending it.
-func (s *state) ensureSecret(r *http.Request) {
+// there is none, making one and sending it on w.
+func (s *state) ensureSecret(w http.ResponseWriter, r *http.Request) {
 	if s.hasSecret {
 		return
 	}
@@ -95,33 +105,41 @@ func (s *state) ensureSecret(r *http.Request) {
 	}
 	newSecret(&s.secret)
 	s.hasSecret = true
-	s.setSecretCookie(r)
+	s.setSecretCookie(w, r)
 }
 
-// tokenFor returns this request's masked token, minting it on first use.
-func (s *state) tokenFor(r *http.Request) string {
+// tokenFor returns this request's masked token, minting it on first use. It
+// writes to w only when the request has no secret yet, which cannot happen
+// inside a handler the middleware called (the secret is ensured before).
+// The caller holds s.mu.
+func (s *state) tokenFor(w http.ResponseWriter, r *http.Request) string {
 	if s.token == "" {
-		s.ensureSecret(r)
+		s.ensureSecret(w, r)
 		s.token = s.p.keys.mint(&s.secret, s.sessionID(r), s.p.now())
-		s.addVaryCookie()
 	}
 	return s.token
+}
+
+// handlerToken is tokenFor for the accessors: safe from any goroutine.
+func (s *state) handlerToken(r *http.Request) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.tokenFor(s.w, r)
 }
 
 // Token returns a masked CSRF token for r, to embed in a page or hand to a
 // client. Within one request it returns the same token; different requests
 // get different strings (fresh one-time pads) that all verify. The first call
-// in a request costs one HMAC and one random read and adds "Vary: Cookie".
-// It returns "" when r did not pass through a Protector's Handler. Like
-// w.Header(), it belongs to the handler's goroutine: call it before the
-// response header is written (render templates into a buffer), and not from
-// several goroutines at once.
+// in a request costs one HMAC and a 32-byte pad; later ones are free. It
+// writes no header, so it may be called at any point of the handler and from
+// any of its goroutines. It returns "" when r did not pass through a
+// Protector's Handler; behind nested Protectors it is the innermost one's.
 func Token(r *http.Request) string {
 	s := stateOf(r)
 	if s == nil {
 		return ""
 	}
-	return s.tokenFor(r)
+	return s.handlerToken(r)
 }
 
 // TemplateField returns a hidden input carrying the token, for server-rendered
@@ -134,7 +152,7 @@ func TemplateField(r *http.Request) template.HTML {
 	}
 	// Safe without escaping: the token is base64url and FieldName was
 	// validated by New to be a plain identifier.
-	return template.HTML(`<input type="hidden" name="` + s.p.cfg.FieldName + `" value="` + s.tokenFor(r) + `">`)
+	return template.HTML(`<input type="hidden" name="` + s.p.cfg.FieldName + `" value="` + s.handlerToken(r) + `">`)
 }
 
 // MetaTags returns <meta> tags for JavaScript clients: csrf-token (the
@@ -145,7 +163,7 @@ func MetaTags(r *http.Request) template.HTML {
 	if s == nil {
 		return ""
 	}
-	return template.HTML(`<meta name="csrf-token" content="` + s.tokenFor(r) +
+	return template.HTML(`<meta name="csrf-token" content="` + s.handlerToken(r) +
 		`"><meta name="csrf-header" content="` + s.p.cfg.HeaderNames[0] +
 		`"><meta name="csrf-field" content="` + s.p.cfg.FieldName + `">`)
 }
@@ -153,10 +171,12 @@ func MetaTags(r *http.Request) template.HTML {
 // FailureReason returns why the request was rejected (one of the Err values),
 // for use inside Config.ErrorHandler, or what would have been rejected in
 // ReportOnly mode. It returns nil when the request passed or the middleware
-// is absent.
+// is absent. Behind nested Protectors it is the innermost reason.
 func FailureReason(r *http.Request) error {
-	if s := stateOf(r); s != nil {
-		return s.err
+	for s := stateOf(r); s != nil; s = s.outer() {
+		if s.err != nil {
+			return s.err
+		}
 	}
 	return nil
 }

@@ -95,18 +95,33 @@ func trimSpace(s string) string {
 }
 
 // setSecretCookie sends the secret: HttpOnly so no script can read it.
-func (s *state) setSecretCookie(r *http.Request) {
+func (s *state) setSecretCookie(w http.ResponseWriter, r *http.Request) {
 	var v [secretTextLen]byte
 	encodeSecret(&v, &s.secret)
-	s.addCookie(s.p.secretName(r) + "=" + string(v[:]) + cookieAttrs[1][b2i(s.p.secure(r))])
+	s.addCookie(w, s.p.secretName(r)+"="+string(v[:])+cookieAttrs[1][b2i(s.p.secure(r))])
 }
 
 // setTokenCookie sends the readable token cookie (not HttpOnly: the client
 // copies it into a header), and marks the response as varying by cookie so
 // no shared cache hands one user's token to another.
-func (s *state) setTokenCookie(r *http.Request, tok string) {
-	s.addCookie(s.p.cfg.TokenCookie + "=" + tok + cookieAttrs[0][b2i(s.p.secure(r))])
-	s.addVaryCookie()
+func (s *state) setTokenCookie(w http.ResponseWriter, r *http.Request, tok string) {
+	s.addCookie(w, s.p.cfg.TokenCookie+"="+tok+cookieAttrs[0][b2i(s.p.secure(r))])
+	s.addVaryCookie(w)
+}
+
+// secretFromResponse picks up a secret that another call for this response
+// already set (Rotate, then SetTokenCookie, without the middleware), so the
+// two cookies of one response agree. It reports whether it found one.
+func (s *state) secretFromResponse(w http.ResponseWriter, r *http.Request) bool {
+	prefix := s.p.secretName(r) + "="
+	lines := w.Header()["Set-Cookie"]
+	for i := len(lines) - 1; i >= 0; i-- { // the last one set is the one the browser keeps
+		if v, ok := strings.CutPrefix(lines[i], prefix); ok {
+			v, _, _ = strings.Cut(v, ";")
+			return decodeSecret(&s.secret, v)
+		}
+	}
+	return false
 }
 
 // cookieAttrs are the attributes of csrfkit's cookies, by [httpOnly][secure].
@@ -118,23 +133,29 @@ var cookieAttrs = [2][2]string{
 	{"; Path=/; Max-Age=" + cookieMaxAge + "; HttpOnly; SameSite=Lax", "; Path=/; Max-Age=" + cookieMaxAge + "; HttpOnly; Secure; SameSite=Lax"},
 }
 
-// addCookie appends a Set-Cookie line, without allocating when it is the
-// response's first. Callers build the line in one concatenation: values are
-// base64url and names are validated in New, so nothing needs quoting.
-func (s *state) addCookie(line string) {
-	h := s.w.Header()
-	if old := h["Set-Cookie"]; len(old) > 0 {
+// addCookie appends a Set-Cookie line, without allocating for csrfkit's first
+// two lines of a response. Callers build the line in one concatenation:
+// values are base64url and names are validated in New, so nothing needs
+// quoting. Each slice put in the header is capped to its length, so an
+// append by anyone else copies instead of writing into csrfkit's array.
+func (s *state) addCookie(w http.ResponseWriter, line string) {
+	h := w.Header()
+	switch old := h["Set-Cookie"]; {
+	case len(old) == 0:
+		s.cookies[0] = line
+		h["Set-Cookie"] = s.cookies[:1:1]
+	case len(old) == 1 && &old[0] == &s.cookies[0]:
+		s.cookies[1] = line // still csrfkit's own one-line slice: grow it in place
+		h["Set-Cookie"] = s.cookies[:2:2]
+	default:
 		h["Set-Cookie"] = append(old, line)
-		return
 	}
-	s.cookies[0] = line
-	h["Set-Cookie"] = s.cookies[:1:len(s.cookies)]
 }
 
 // addVaryCookie adds "Vary: Cookie" unless the response already varies by
 // cookie (or by everything).
-func (s *state) addVaryCookie() {
-	h := s.w.Header()
+func (s *state) addVaryCookie(w http.ResponseWriter) {
+	h := w.Header()
 	old := h["Vary"]
 	for _, v := range old {
 		if v == "*" || containsFold(v, "Cookie") {

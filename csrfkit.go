@@ -99,11 +99,17 @@ func checkLimits(cfg *Config) error {
 
 // Handler returns the middleware. Safe requests (GET, HEAD, OPTIONS that are
 // not WebSocket handshakes) go straight through with the secret ensured and,
-// in Automatic delivery, the readable cookie refreshed when needed. Unsafe
+// in Automatic delivery, the readable cookie refreshed when needed; a GET or
+// HEAD of Config.RestorePath is answered by the middleware itself. Unsafe
 // requests must pass the origin layer, then the token layer; WebSocket
 // handshakes the origin layer (a browser cannot put a token on one).
 // Rejected requests get a 403 (413 for a form body over MaxFormBytes) and
-// never reach next.
+// never reach next, unless ReportOnly is set. Every response that reaches
+// next carries "Vary: Cookie".
+//
+// Use one Protector per handler chain. Nested ones work (Token and
+// FailureReason see the innermost, FailureReason falls back to outer
+// reasons) but need distinct SecretCookie names.
 //
 // Cost: one allocation per request (the request copy and csrfkit's state
 // together); a cross-site request is refused before it, from headers alone.
@@ -136,7 +142,7 @@ func (p *Protector) Handler(next http.Handler) http.Handler {
 			p.serveRestore(w, r, s)
 			return
 		}
-		p.deliver(r, s)
+		p.deliver(w, r, s)
 		s.forgetSession() // the handler may log in or out
 		next.ServeHTTP(w, r)
 	})
@@ -219,6 +225,15 @@ func (p *Protector) checkToken(r *http.Request, s *state, rec *recorder) *Error 
 	var err error
 	if tok := p.headerToken(r); tok != "" {
 		issued, err = verifyToken(p.keys, tok, &secret, sid)
+	} else if r.PostForm != nil {
+		// An outer middleware parsed the form (and drained the body): the
+		// values in PostForm came from the body. Never r.Form, which holds
+		// the query string too.
+		v := r.PostForm[p.cfg.FieldName]
+		if len(v) == 0 || v[0] == "" {
+			return ErrTokenMissing
+		}
+		issued, err = verifyToken(p.keys, v[0], &secret, sid)
 	} else {
 		var form []byte
 		if form, err = rec.formToken(r, p.cfg.FieldName, p.cfg.MaxFormBytes, p.cfg.MaxPrefixBytes); err != nil {
@@ -248,16 +263,22 @@ func (p *Protector) headerToken(r *http.Request) string {
 }
 
 // deliver runs before the application: the secret always exists afterwards
-// and, in Automatic delivery, the readable cookie holds a valid token.
-func (p *Protector) deliver(r *http.Request, s *state) {
-	s.ensureSecret(r)
+// and, in Automatic delivery, the readable cookie holds a valid token. The
+// response gets "Vary: Cookie": it may carry a token bound to the visitor's
+// cookies (a page calling Token, or a cookie set here), and a shared cache
+// must not hand it to another visitor. It is set here, before the handler,
+// because Token may be called after the header is written or from another
+// goroutine (http.TimeoutHandler), where it must not touch the header.
+func (p *Protector) deliver(w http.ResponseWriter, r *http.Request, s *state) {
+	s.ensureSecret(w, r)
+	s.addVaryCookie(w)
 	if p.cfg.Delivery != Automatic || p.cfg.TokenCookie == "" {
 		return
 	}
 	if v, ok := cookieValue(r, p.cfg.TokenCookie); ok && p.fresh(v, s, r) {
 		return
 	}
-	s.setTokenCookie(r, s.tokenFor(r))
+	s.setTokenCookie(w, r, s.tokenFor(w, r))
 }
 
 // fresh reports whether a readable-cookie token still verifies and, with a
@@ -273,18 +294,22 @@ func (p *Protector) fresh(tok string, s *state, r *http.Request) bool {
 // Rotate gives the client a new secret: every token minted before it stops
 // verifying. Call it at login and logout (after the new session exists, with
 // a request whose SessionID is the new one) so tokens cannot outlive the
-// session they were handed out in. When Config.TokenCookie is set, the
-// readable cookie is replaced in the same response. Must be called before
-// the response header is written. Cost: two random reads, one HMAC.
+// session they were handed out in; Token then returns tokens for the new
+// secret and session for the rest of the request. When Config.TokenCookie is
+// set, the readable cookie is replaced in the same response. Must be called
+// before the response header is written. Cost: a random read, and one HMAC
+// when there is a readable cookie.
 func (p *Protector) Rotate(w http.ResponseWriter, r *http.Request) {
 	s := p.stateFor(w, r)
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	newSecret(&s.secret)
 	s.hasSecret = true
 	s.token = ""
-	s.forgetSession()
-	s.setSecretCookie(r)
+	s.sid, s.hasSID = p.sessionID(r), true // the new session, for later Token calls too
+	s.setSecretCookie(w, r)
 	if p.cfg.TokenCookie != "" {
-		s.setTokenCookie(r, s.tokenFor(r))
+		s.setTokenCookie(w, r, s.tokenFor(w, r))
 	}
 }
 
@@ -292,29 +317,37 @@ func (p *Protector) Rotate(w http.ResponseWriter, r *http.Request) {
 // response — the explicit style's res.cookie('XSRF-TOKEN', req.csrfToken()).
 // It does nothing when TokenCookie is empty. It works with or without the
 // middleware; without it, it also creates the secret when missing. Cost: the
-// first token of the request is one HMAC and one random read.
+// first token of the request is one HMAC and a 32-byte pad.
 func (p *Protector) SetTokenCookie(w http.ResponseWriter, r *http.Request) {
 	if p.cfg.TokenCookie == "" {
 		return
 	}
 	s := p.stateFor(w, r)
-	s.setTokenCookie(r, s.tokenFor(r))
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.setTokenCookie(w, r, s.tokenFor(w, r))
 }
 
-// stateFor returns the middleware's state for r, or a one-off state bound to
-// w when r did not pass through Handler.
+// stateFor returns this Protector's state for r, or, when r did not pass
+// through its Handler, a one-off state that starts from a secret an earlier
+// call already set on w (Rotate, then SetTokenCookie).
 func (p *Protector) stateFor(w http.ResponseWriter, r *http.Request) *state {
-	if s := stateOf(r); s != nil && s.p == p {
-		s.w = w
-		return s
+	for s := stateOf(r); s != nil; s = s.outer() {
+		if s.p == p {
+			return s
+		}
 	}
-	return &state{Context: r.Context(), p: p, w: w}
+	s := &state{Context: r.Context(), p: p, w: w}
+	s.hasSecret = s.secretFromResponse(w, r)
+	return s
 }
 
 // isRestore reports whether r asks for the restore route the middleware
-// answers itself (Config.RestorePath, GET or HEAD).
+// answers itself: Config.RestorePath exactly, as sent (an encoded variant
+// such as /api%2Fcsrf/restore is another route), by GET or HEAD.
 func (p *Protector) isRestore(r *http.Request) bool {
 	return p.cfg.RestorePath != "" && r.URL.Path == p.cfg.RestorePath &&
+		(r.URL.RawPath == "" || r.URL.RawPath == p.cfg.RestorePath) &&
 		(r.Method == http.MethodGet || r.Method == http.MethodHead)
 }
 

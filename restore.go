@@ -15,10 +15,12 @@ func (p *Protector) RestoreHandler() http.Handler {
 }
 
 func (p *Protector) serveRestore(w http.ResponseWriter, r *http.Request, s *state) {
-	tok := s.tokenFor(r)
+	s.mu.Lock()
+	tok := s.tokenFor(w, r)
 	if p.cfg.TokenCookie != "" {
-		s.setTokenCookie(r, tok)
+		s.setTokenCookie(w, r, tok)
 	}
+	s.mu.Unlock()
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("Cache-Control", "no-store")
