@@ -32,25 +32,31 @@ func (c *recorder) urlencodedToken(r *http.Request, field string, maxForm int64)
 	// Scan the pairs as they arrive and stop at the first occurrence of the
 	// field. A pair counts once complete: followed by '&', or by the clean
 	// end of the body (not one cut short by an error, the limit, or a
-	// Content-Length the body did not reach).
-	// Each byte is searched for '&' once and scanned once, however the body
-	// is split into reads (a sender trickling bytes costs linear time).
-	for scanned, searched, more := 0, 0, true; more; {
-		more = c.readSome()
-		end := len(c.buf)
-		if more || c.err != io.EOF || c.short(r) {
-			i := bytes.LastIndexByte(c.buf[searched:], '&')
-			from := searched
-			searched = len(c.buf)
+	// Content-Length the body did not reach). Each byte is searched for '&'
+	// once and scanned once, however the body is split into reads (a sender
+	// trickling bytes costs linear time).
+	scanned, searched := 0, 0
+	for more := c.readSome(); ; more = c.readSome() {
+		for {
+			i := bytes.IndexByte(c.buf[searched:], '&')
 			if i < 0 {
-				continue
+				searched = len(c.buf)
+				break
 			}
-			end = from + i + 1
+			end := searched + i + 1
+			if tok, found, err := scanForm(c.buf[scanned:end], field); found {
+				return tok, err
+			}
+			scanned, searched = end, end
 		}
-		if tok, found, err := scanForm(c.buf[scanned:end], field); found {
+		if !more {
+			break
+		}
+	}
+	if c.err == io.EOF && !c.short(r) {
+		if tok, found, err := scanForm(c.buf[scanned:], field); found {
 			return tok, err
 		}
-		scanned = end
 	}
 	if e, ok := c.readErr(); ok {
 		return nil, e
