@@ -115,7 +115,7 @@ func (s *state) ensureSecret(w http.ResponseWriter, r *http.Request) {
 func (s *state) tokenFor(w http.ResponseWriter, r *http.Request) string {
 	if s.token == "" {
 		s.ensureSecret(w, r)
-		s.token = s.p.keys.mint(&s.secret, s.sessionID(r), s.p.now())
+		s.token = s.p.keys.mint(&s.secret, s.sessionID(r), s.p.issueTime())
 	}
 	return s.token
 }

@@ -360,6 +360,17 @@ func (p *Protector) sessionID(r *http.Request) string {
 
 func (p *Protector) now() time.Time { return p.cfg.now() }
 
+// issueTime is the time stamped into new tokens: now when a TokenTTL needs
+// it, else the Unix epoch. Without a TTL nothing reads it, and a clock read
+// is a tenth of a token's cost. (Turning a TTL on later expires the tokens
+// stamped without one; clients restore once.)
+func (p *Protector) issueTime() time.Time {
+	if p.cfg.TokenTTL > 0 {
+		return p.now()
+	}
+	return time.Unix(0, 0)
+}
+
 // asError maps any error from the body reader to a reason; anything
 // unexpected is a malformed body, never a 500.
 func asError(err error) *Error {

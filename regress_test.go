@@ -218,3 +218,24 @@ func TestNestedFailureReason(t *testing.T) {
 		t.Fatalf("FailureReason = %v, want the outer report-only %v", reason, ErrSecretMissing)
 	}
 }
+
+// Tokens minted without a TokenTTL carry no issue time: a Protector that
+// later turns a TTL on (same keys) refuses them as expired, so clients
+// restore once; tokens it mints itself then verify.
+func TestTTLTurnedOnLater(t *testing.T) {
+	before := mustNew(t, Config{})
+	after := mustNew(t, Config{TokenTTL: time.Hour})
+	cookie, _ := pair(t, before, false, "")
+	var s [secretLen]byte
+	decodeSecret(&s, strings.SplitN(cookie, "=", 2)[1])
+	old := before.keys.mint(&s, "", before.issueTime())
+	post := func(tok string) error {
+		return after.Check(serverReq("POST", "a.example", "/", false, nil, "Origin", "http://a.example", "X-CSRF-Token", tok, "Cookie", cookie))
+	}
+	if err := post(old); err != ErrTokenExpired {
+		t.Fatalf("token minted without a TTL, checked with one: %v, want %v", err, ErrTokenExpired)
+	}
+	if err := post(after.keys.mint(&s, "", after.issueTime())); err != nil {
+		t.Fatalf("fresh token: %v", err)
+	}
+}

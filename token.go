@@ -14,7 +14,7 @@ import (
 
 // Token format, version 1 (72 bytes, 96 base64url characters, no padding):
 //
-//	version(1) ‖ issued(7, big-endian Unix seconds) ‖ pad(32) ‖ pad ⊕ MAC(32)
+//	version(1) ‖ issued(7, big-endian Unix seconds; 0 without a TokenTTL) ‖ pad(32) ‖ pad ⊕ MAC(32)
 //	MAC = HMAC-SHA256(key, version ‖ issued ‖ secret ‖ session-id)
 //
 // The fresh one-time pad makes every hand-out different (BREACH), the MAC
@@ -166,18 +166,21 @@ func encodeToken(dst *[tokenLen]byte, src *[rawTokenLen]byte) {
 // decodeToken reverses encodeToken; any byte outside the base64url alphabet
 // (including '=' padding and the standard alphabet's '+' and '/') fails.
 func decodeToken[T tokenText](dst *[rawTokenLen]byte, s T) bool {
-	if len(s) != tokenLen {
-		return false
-	}
-	var bad byte
-	for i, j := 0, 0; j < tokenLen; i, j = i+3, j+4 {
-		q := s[j : j+4]
-		a, b, c, d := b64dec[q[0]], b64dec[q[1]], b64dec[q[2]], b64dec[q[3]]
+	return len(s) == tokenLen && decodeGroups(dst[:], s) == 0
+}
+
+// decodeGroups decodes each whole group of 4 base64url characters of s into
+// 3 bytes of dst, and returns the OR of the high bits of every sextet: 0
+// when every character was in the alphabet.
+func decodeGroups[T tokenText](dst []byte, s T) (bad byte) {
+	for len(s) >= 4 && len(dst) >= 3 {
+		a, b, c, d := b64dec[s[0]], b64dec[s[1]], b64dec[s[2]], b64dec[s[3]]
 		bad |= a | b | c | d
 		v := uint(a)<<18 | uint(b)<<12 | uint(c)<<6 | uint(d)
-		dst[i], dst[i+1], dst[i+2] = byte(v>>16), byte(v>>8), byte(v)
+		dst[0], dst[1], dst[2] = byte(v>>16), byte(v>>8), byte(v)
+		s, dst = s[4:], dst[3:]
 	}
-	return bad&0xc0 == 0
+	return bad & 0xc0
 }
 
 // secretTextLen is the length of the secret in its cookie: 32 bytes as
@@ -201,22 +204,13 @@ func decodeSecret(dst *[secretLen]byte, s string) bool {
 	if len(s) != secretTextLen {
 		return false
 	}
-	var buf [secretLen + 1]byte
-	var bad byte
-	for i, j := 0, 0; j < 44; i, j = i+3, j+4 {
-		d := byte('A') // pad the 44th character with a zero sextet
-		if j+3 < secretTextLen {
-			d = s[j+3]
-		}
-		a, b, c, dd := b64dec[s[j]], b64dec[s[j+1]], b64dec[s[j+2]], b64dec[d]
-		bad |= a | b | c | dd
-		v := uint(a)<<18 | uint(b)<<12 | uint(c)<<6 | uint(dd)
-		buf[i], buf[i+1], buf[i+2] = byte(v>>16), byte(v>>8), byte(v)
-	}
-	copy(dst[:], buf[:secretLen])
-	// The last character carries 4 meaningful bits; the rest must be zero,
-	// so each secret has exactly one encoding.
-	return bad&0xc0 == 0 && buf[secretLen] == 0
+	// 40 characters are 30 bytes; the last 3 carry 18 bits, 16 of them data.
+	bad := decodeGroups(dst[:30], s[:40])
+	a, b, c := b64dec[s[40]], b64dec[s[41]], b64dec[s[42]]
+	v := uint(a)<<12 | uint(b)<<6 | uint(c)
+	dst[30], dst[31] = byte(v>>10), byte(v>>2)
+	// The 2 spare bits must be zero, so each secret has exactly one encoding.
+	return bad|(a|b|c)&0xc0 == 0 && v&3 == 0
 }
 
 // newSecret draws a secret from crypto/rand, which never fails (Go 1.24+).
