@@ -68,9 +68,8 @@ const (
 //     application is ErrBodyTooLarge.
 //
 // The token returned may share memory with the replayed body: it must not be
-// modified or kept past the check. c is the recorder that then serves r.Body
-// (the middleware keeps one in its per-request state, so the lookup
-// allocates only the prefix buffer).
+// modified or kept past the check. c is the recorder that then serves r.Body,
+// so the lookup allocates c and the prefix buffer, nothing else.
 func (c *recorder) formToken(r *http.Request, field string, maxForm, maxPrefix int64) ([]byte, error) {
 	kind, boundary, ok := formKind(r.Header.Get("Content-Type"))
 	switch {

@@ -27,8 +27,8 @@ type Config struct {
 	// token minted for one session does not verify in another. Return "" for
 	// anonymous visitors. It runs inside csrfkit's middleware, so a session
 	// middleware it reads from must wrap csrfkit, not the other way round.
-	// Called at most once before the handler and once per token minted in
-	// it; keep it cheap.
+	// Called once per request (the answer is kept for the request's tokens)
+	// and by Rotate, whose request names the new session.
 	SessionID func(r *http.Request) string
 
 	// TrustedOrigins are other origins allowed to send unsafe requests, as

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"sync"
+	"time"
 )
 
 // state is csrfkit's per-request record. It is also the request's context
@@ -25,7 +26,9 @@ type state struct {
 	hasSID    bool
 	err       error
 
-	rec     recorder  // reads the form token from the body, when needed
+	verified   string    // the header token the token layer accepted, if any
+	verifiedAt time.Time // and its issue time
+
 	vary    [1]string // backing array for the Vary value csrfkit adds
 	cookies [2]string // backing array for the Set-Cookie lines csrfkit adds
 }
@@ -81,17 +84,15 @@ func (p *Protector) attach(w http.ResponseWriter, r *http.Request) (*http.Reques
 	return &a.req, &a.st
 }
 
-// sessionID returns SessionID(r), calling the hook once until forgetSession.
+// sessionID returns SessionID(r), calling the hook once per request: the
+// session a request acts for changes only at login and logout, where the
+// application calls Rotate with the new one, which replaces the cached id.
 func (s *state) sessionID(r *http.Request) string {
 	if !s.hasSID {
 		s.sid, s.hasSID = s.p.sessionID(r), true
 	}
 	return s.sid
 }
-
-// forgetSession drops the cached session id: the handler (login, logout)
-// may change the session, and Rotate is called with the new one.
-func (s *state) forgetSession() { s.sid, s.hasSID = "", false }
 
 // ensureSecret makes sure the request has a secret, reading the cookie or, if
 // there is none, making one and sending it on w.

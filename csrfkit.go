@@ -112,10 +112,12 @@ func checkLimits(cfg *Config) error {
 // reasons) but need distinct SecretCookie names.
 //
 // Cost: one allocation per request (the request copy and csrfkit's state
-// together); a cross-site request is refused before it, from headers alone.
-// A token check is one HMAC-SHA256 per key; minting one is an HMAC and a
-// 32-byte random read. Safe requests do no crypto unless the handler asks for
-// a token or the readable cookie must be checked or (re)issued.
+// together), plus the token's string when one is minted, a cookie line when
+// one is set and the buffer of a form body it reads; a cross-site request is
+// refused before any of them, from headers alone. A token check is one
+// HMAC-SHA256 per key; minting one is an HMAC and a 32-byte pad. Safe
+// requests do no crypto unless the handler asks for a token or the readable
+// cookie must be checked or (re)issued.
 func (p *Protector) Handler(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		check := p.needsCheck(r)
@@ -133,7 +135,7 @@ func (p *Protector) Handler(next http.Handler) http.Handler {
 		}
 		r, s := p.attach(w, r)
 		if err == nil && check == checkFull {
-			err = p.checkToken(r, s, &s.rec)
+			err = p.checkToken(r, s)
 		}
 		if err != nil && !p.fail(w, r, s, err) {
 			return
@@ -143,7 +145,6 @@ func (p *Protector) Handler(next http.Handler) http.Handler {
 			return
 		}
 		p.deliver(w, r, s)
-		s.forgetSession() // the handler may log in or out
 		next.ServeHTTP(w, r)
 	})
 }
@@ -161,7 +162,7 @@ func (p *Protector) Check(r *http.Request) error {
 		return err
 	}
 	if check == checkFull {
-		if err := p.checkToken(r, nil, new(recorder)); err != nil {
+		if err := p.checkToken(r, nil); err != nil {
 			return err
 		}
 	}
@@ -207,9 +208,9 @@ func (p *Protector) needsCheck(r *http.Request) int {
 }
 
 // checkToken is the token layer: the secret cookie, then a token from a
-// header or, failing that, the form body (read through rec, which hands
-// r.Body back intact). s may be nil (Check).
-func (p *Protector) checkToken(r *http.Request, s *state, rec *recorder) *Error {
+// header or, failing that, the form body (read through a recorder, which
+// hands r.Body back intact). s may be nil (Check).
+func (p *Protector) checkToken(r *http.Request, s *state) *Error {
 	var secret [secretLen]byte
 	if !p.readSecret(r, &secret) {
 		return ErrSecretMissing
@@ -225,6 +226,9 @@ func (p *Protector) checkToken(r *http.Request, s *state, rec *recorder) *Error 
 	var err error
 	if tok := p.headerToken(r); tok != "" {
 		issued, err = verifyToken(p.keys, tok, &secret, sid)
+		if err == nil && s != nil {
+			s.verified, s.verifiedAt = tok, issued // deliver need not check it again
+		}
 	} else if r.PostForm != nil {
 		// An outer middleware parsed the form (and drained the body): the
 		// values in PostForm came from the body. Never r.Form, which holds
@@ -236,7 +240,7 @@ func (p *Protector) checkToken(r *http.Request, s *state, rec *recorder) *Error 
 		issued, err = verifyToken(p.keys, v[0], &secret, sid)
 	} else {
 		var form []byte
-		if form, err = rec.formToken(r, p.cfg.FieldName, p.cfg.MaxFormBytes, p.cfg.MaxPrefixBytes); err != nil {
+		if form, err = new(recorder).formToken(r, p.cfg.FieldName, p.cfg.MaxFormBytes, p.cfg.MaxPrefixBytes); err != nil {
 			return asError(err)
 		}
 		issued, err = verifyToken(p.keys, form, &secret, sid)
@@ -282,9 +286,14 @@ func (p *Protector) deliver(w http.ResponseWriter, r *http.Request, s *state) {
 }
 
 // fresh reports whether a readable-cookie token still verifies and, with a
-// TokenTTL, has more than half its life left. Cost: one HMAC per key.
+// TokenTTL, has more than half its life left. Cost: one HMAC per key, none
+// when the token layer just verified the same token from a header (a
+// script copies the cookie into the header, so it usually is the same).
 func (p *Protector) fresh(tok string, s *state, r *http.Request) bool {
-	issued, err := verifyToken(p.keys, tok, &s.secret, s.sessionID(r))
+	issued, err := s.verifiedAt, error(nil)
+	if s.verified == "" || tok != s.verified {
+		issued, err = verifyToken(p.keys, tok, &s.secret, s.sessionID(r))
+	}
 	if err != nil {
 		return false
 	}

@@ -239,3 +239,19 @@ func TestTTLTurnedOnLater(t *testing.T) {
 		t.Fatalf("fresh token: %v", err)
 	}
 }
+
+// An empty readable cookie is stale, also on a request whose header token
+// verified (deliver skips re-checking only the very token it accepted).
+func TestEmptyReadableCookieIsReissued(t *testing.T) {
+	p := mustNew(t, FlaskStyle())
+	cookie, tok := pair(t, p, false, "")
+	for _, r := range []*http.Request{
+		serverReq("GET", "a.example", "/", false, nil, "Cookie", cookie+"; csrf_token="),
+		serverReq("POST", "a.example", "/", false, nil, "Origin", "http://a.example", "X-CSRF-Token", tok, "Cookie", cookie+"; csrf_token="),
+	} {
+		rec := serve(p.Handler(okHandler), r)
+		if c := setCookies(rec)["csrf_token"]; rec.Code != 200 || c == nil || c.Value == "" {
+			t.Errorf("%s with an empty csrf_token cookie: %d, Set-Cookie %q", r.Method, rec.Code, rec.Header()["Set-Cookie"])
+		}
+	}
+}

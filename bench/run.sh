@@ -12,20 +12,20 @@
 #      each library, csrfkit against the issue's targets);
 #   4. CPU and allocation profiles of csrfkit on scenarios (c) and (a);
 #   5. the server-level run: wrk against the demo's GET /transfer and
-#      POST /api/transfer on both apps, with csrfkit and with -unprotected,
-#      WRK_ROUNDS rounds.
+#      POST /api/transfer on both apps, with csrfkit and with -unprotected
+#      (two demos side by side, their runs alternating), WRK_ROUNDS rounds.
 #
 # Knobs (environment): BENCH_COUNT=6 BENCH_TIME=1s BENCH_FILTER=. (a -test.bench
-# first-level pattern, e.g. 'C_|E_') WRK_ROUNDS=2 WRK_DURATION=10s WRK_CONNS=16
-# WRK_THREADS=2 WRK_PORT=18089 SKIP_PROFILE=1 SKIP_WRK=1 OUT=out
+# first-level pattern, e.g. 'C_|E_') WRK_ROUNDS=5 WRK_DURATION=5s WRK_CONNS=16
+# WRK_THREADS=2 WRK_PORT=18089 WRK_NO_PIN=1 SKIP_PROFILE=1 SKIP_WRK=1 OUT=out
 set -euo pipefail
 cd "$(dirname "$0")"
 
 BENCH_COUNT=${BENCH_COUNT:-6}
 BENCH_TIME=${BENCH_TIME:-1s}
 BENCH_FILTER=${BENCH_FILTER:-.}
-WRK_ROUNDS=${WRK_ROUNDS:-2}
-WRK_DURATION=${WRK_DURATION:-10s}
+WRK_ROUNDS=${WRK_ROUNDS:-5}
+WRK_DURATION=${WRK_DURATION:-5s}
 WRK_CONNS=${WRK_CONNS:-16}
 WRK_THREADS=${WRK_THREADS:-2}
 WRK_PORT=${WRK_PORT:-18089}
@@ -89,80 +89,87 @@ if [ -z "${SKIP_WRK:-}" ]; then
 		echo "wrk not found; installing the Debian package" >&2
 		if [ "$(id -u)" = 0 ]; then apt-get install -y wrk >/dev/null; else sudo apt-get install -y wrk >/dev/null; fi
 	fi
-	echo "== server level: the demo under wrk -t$WRK_THREADS -c$WRK_CONNS -d$WRK_DURATION, $WRK_ROUNDS rounds"
+	# On a machine with 2 or more cores the servers get CPU 0 and wrk CPU 1
+	# (GOMAXPROCS=1), so that load generator and server do not fight over the
+	# same core: this removes most of the run-to-run noise.
+	PIN_SERVER="" PIN_WRK=""
+	if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null && [ -z "${WRK_NO_PIN:-}" ]; then
+		PIN_SERVER="env GOMAXPROCS=1 taskset -c 0" PIN_WRK="taskset -c 1"
+		WRK_THREADS=1
+	fi
+	echo "== server level: the demo under wrk -t$WRK_THREADS -c$WRK_CONNS -d$WRK_DURATION, $WRK_ROUNDS rounds${PIN_SERVER:+ (server on CPU 0, wrk on CPU 1)}"
 	(cd .. && go build -o "bench/$OUT/demo" ./cmd/csrfkit-demo)
-	ports=("$WRK_PORT" $((WRK_PORT + 1)) $((WRK_PORT + 2)))
-	server=""
-	stop() {
-		if [ -n "$server" ]; then
-			kill -INT "$server" 2>/dev/null || true
-			wait "$server" 2>/dev/null || true
-			server=""
-		fi
-	}
+	# Two demos run side by side, one with csrfkit and one with -unprotected, so
+	# that the runs of both can alternate within each round (drift on a shared
+	# machine then lands on both).
+	declare -A port=([csrfkit.auto]=$WRK_PORT [csrfkit.explicit]=$((WRK_PORT + 1))
+		[nocsrf.auto]=$((WRK_PORT + 3)) [nocsrf.explicit]=$((WRK_PORT + 4)))
+	pids=()
+	stop() { kill -INT "${pids[@]}" 2>/dev/null || true; wait "${pids[@]}" 2>/dev/null || true; }
 	trap stop EXIT
-	start() { # start <csrfkit|nocsrf>: both apps; a balance that 10 s of transfers cannot drain
-		local flag=""
-		[ "$1" = nocsrf ] && flag=-unprotected
-		"./$OUT/demo" -auto "127.0.0.1:${ports[0]}" -explicit "127.0.0.1:${ports[1]}" -attacker "127.0.0.1:${ports[2]}" \
-			-balance 1000000000000 $flag >>"$OUT/demo.log" 2>&1 &
-		server=$!
-		for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:${ports[1]}/healthz" && return; sleep 0.1; done
-		echo "demo did not start" >&2
-		exit 1
-	}
-	# login <base> <token cookie>: logs in as a browser would (GET /login, POST
-	# /login with the token, follow to /transfer) and exports the cookies and
-	# the token for wrk. Without csrfkit there is no token; the same requests work.
+	for mode in csrfkit nocsrf; do
+		flag=""
+		[ "$mode" = nocsrf ] && flag=-unprotected
+		# A balance that the transfers of every run together cannot drain.
+		$PIN_SERVER "./$OUT/demo" -auto "127.0.0.1:${port[$mode.auto]}" -explicit "127.0.0.1:${port[$mode.explicit]}" \
+			-attacker "127.0.0.1:$((${port[$mode.explicit]} + 1))" -balance 1000000000000 $flag >>"$OUT/demo.log" 2>&1 &
+		pids+=($!)
+	done
+	for p in "${port[@]}"; do
+		for _ in $(seq 50); do curl -s -o /dev/null "http://127.0.0.1:$p/healthz" && break; sleep 0.1; done
+	done
+	# login <mode.app>: logs in as a browser would (GET /login, POST /login with
+	# the token from the readable cookie, follow to /transfer) and keeps the
+	# cookies and the token for wrk. Without csrfkit there is no token; the same
+	# requests work.
+	declare -A cookie token
 	login() {
-		local base=$1 name=$2 jar="$OUT/cookies.txt" tok
+		local base="http://127.0.0.1:${port[$1]}" jar="$OUT/cookies-$1.txt" name=csrf_token tok
+		[ "${1#*.}" = explicit ] && name=XSRF-TOKEN
 		rm -f "$jar"
 		curl -s -c "$jar" -o /dev/null "$base/login"
 		tok=$(awk -F'\t' -v n="$name" 'NF==7 && $6==n {print $7}' "$jar")
 		curl -s -b "$jar" -c "$jar" -o /dev/null -L -H "Origin: $base" -H 'Sec-Fetch-Site: same-origin' \
 			-H "X-CSRF-Token: $tok" -d 'username=bench&password=bench' "$base/login"
 		curl -s -b "$jar" -c "$jar" -o /dev/null "$base/transfer"
-		WRK_COOKIE=$(awk -F'\t' 'NF==7 {printf "%s%s=%s", sep, $6, $7; sep="; "}' "$jar")
-		WRK_TOKEN=$(awk -F'\t' -v n="$name" 'NF==7 && $6==n {print $7}' "$jar")
-		WRK_ORIGIN=$base
-		export WRK_COOKIE WRK_TOKEN WRK_ORIGIN
+		cookie[$1]=$(awk -F'\t' 'NF==7 {printf "%s%s=%s", sep, $6, $7; sep="; "}' "$jar")
+		token[$1]=$(awk -F'\t' -v n="$name" 'NF==7 && $6==n {print $7}' "$jar")
 	}
-	post() { # post <origin> <sec-fetch-site>: a transfer with the logged-in cookies and token
-		curl -s -o /dev/null -w '%{http_code}' -X POST -H "Cookie: $WRK_COOKIE" -H "X-CSRF-Token: $WRK_TOKEN" \
-			-H "Origin: $1" -H "Sec-Fetch-Site: $2" -H 'Content-Type: application/json' \
-			-d '{"to":"alice","amount":1}' "$WRK_ORIGIN/api/transfer"
+	post() { # post <mode.app> <origin> <sec-fetch-site>: a transfer with the logged-in cookies and token
+		curl -s -o /dev/null -w '%{http_code}' -X POST -H "Cookie: ${cookie[$1]}" -H "X-CSRF-Token: ${token[$1]}" \
+			-H "Origin: $2" -H "Sec-Fetch-Site: $3" -H 'Content-Type: application/json' \
+			-d '{"to":"alice","amount":1}' "http://127.0.0.1:${port[$1]}/api/transfer"
 	}
-
+	for t in csrfkit.auto csrfkit.explicit nocsrf.auto nocsrf.explicit; do
+		login "$t"
+		# Check before timing: the legitimate request passes; with csrfkit a
+		# forged one is refused (without it, it goes through).
+		ok=$(post "$t" "http://127.0.0.1:${port[$t]}" same-origin)
+		forged=$(post "$t" https://evil.example cross-site)
+		want_forged=403
+		[ "${t%%.*}" = nocsrf ] && want_forged=200
+		echo "check $t: legitimate POST -> $ok, forged POST -> $forged"
+		if [ "$ok" != 200 ] || [ "$forged" != "$want_forged" ]; then
+			echo "server-level check failed" >&2
+			exit 1
+		fi
+	done
 	for round in $(seq 1 "$WRK_ROUNDS"); do
 		modes="csrfkit nocsrf"
 		[ $((round % 2)) = 0 ] && modes="nocsrf csrfkit"
-		for mode in $modes; do
-			start "$mode"
-			for app in auto:csrf_token explicit:XSRF-TOKEN; do
-				port=${ports[0]}
-				[ "${app%%:*}" = explicit ] && port=${ports[1]}
-				login "http://127.0.0.1:$port" "${app#*:}"
-				# Check before timing: the legitimate request passes; with csrfkit
-				# a forged one is refused (without it, it goes through).
-				ok=$(post "$WRK_ORIGIN" same-origin)
-				forged=$(post https://evil.example cross-site)
-				want_forged=403
-				[ "$mode" = nocsrf ] && want_forged=200
-				echo "check ${app%%:*} $mode: legitimate POST -> $ok, forged POST -> $forged"
-				if [ "$ok" != 200 ] || [ "$forged" != "$want_forged" ]; then
-					echo "server-level check failed" >&2
-					exit 1
-				fi
-				for route in "GET /transfer" "POST /api/transfer"; do
-					method=${route% *} path=${route#* }
-					WRK_METHOD=$method WRK_LABEL="route=${method}:${path} app=${app%%:*} mode=$mode round=$round" \
-						wrk -t"$WRK_THREADS" -c"$WRK_CONNS" -d"$WRK_DURATION" --latency -s wrk/transfer.lua "$WRK_ORIGIN$path" |
-						tee -a "$OUT/wrk-full.txt" | grep '^WRK ' | tee -a "$OUT/wrk.txt"
+		for app in auto explicit; do
+			for route in "GET /transfer" "POST /api/transfer"; do
+				for mode in $modes; do
+					method=${route% *} path=${route#* } t=$mode.$app
+					WRK_METHOD=$method WRK_COOKIE=${cookie[$t]} WRK_TOKEN=${token[$t]} WRK_ORIGIN="http://127.0.0.1:${port[$t]}" \
+						WRK_LABEL="route=${method}:${path} app=$app mode=$mode round=$round" \
+						$PIN_WRK wrk -t"$WRK_THREADS" -c"$WRK_CONNS" -d"$WRK_DURATION" --latency -s wrk/transfer.lua \
+						"http://127.0.0.1:${port[$t]}$path" | tee -a "$OUT/wrk-full.txt" | grep '^WRK ' | tee -a "$OUT/wrk.txt"
 				done
 			done
-			stop
 		done
 	done
+	stop
 	trap - EXIT
 fi
 

@@ -63,7 +63,7 @@ func (d *demo) accessLog(name string, next http.Handler) http.Handler {
 		if c := sw.Header().Get("X-CSRF-Reason"); c != "" {
 			reason = "  csrfkit: " + c
 		}
-		d.log.Printf("%-8s %-6s %-22s %d %7s%s", name, r.Method, r.URL.Path, sw.status,
+		d.log.Printf("%-8s %-7s %-22s %d %7s%s", name, r.Method, r.URL.Path, sw.status,
 			time.Since(t).Round(100*time.Microsecond), reason)
 	})
 }
