@@ -147,9 +147,12 @@ func (p *Protector) checkOrigin(r *http.Request, handshake bool) *Error {
 			return nil
 		case "same-site", "cross-site":
 			// same-site includes sibling subdomains, which can toss cookies:
-			// only an explicitly trusted origin gets through.
-			if o, ok := p.requestOrigin(r); ok && p.trusted(o) {
-				return nil
+			// only an explicitly trusted origin gets through (with none
+			// configured, the Origin is not even parsed).
+			if len(p.trustedOrigins) > 0 {
+				if o, ok := p.requestOrigin(r); ok && p.trusted(o) {
+					return nil
+				}
 			}
 		}
 		return ErrCrossSite
