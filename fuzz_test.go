@@ -2,6 +2,7 @@ package csrfkit
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -84,6 +85,30 @@ func FuzzCheckOrigin(f *testing.F) {
 			if o, ok := parseOrigin(origin); !ok || !p.trusted(o) {
 				t.Fatalf("cross-site accepted: %q", origin)
 			}
+		}
+	})
+}
+
+// FuzzCookieHeader: reading csrfkit's cookies from any Cookie header never
+// panics, finds only values that are in the header, and reads a secret only
+// in its one canonical encoding.
+func FuzzCookieHeader(f *testing.F) {
+	var s [secretLen]byte
+	good := "csrf_secret=" + secretText(&s)
+	for _, seed := range []string{good, "a=1; " + good, "csrf_secret=garbage; " + good, `csrf_secret="` + secretText(&s) + `"`,
+		"csrf_secret=", "csrf_secret", ";;; ;", " \t csrf_secret=x \t", "csrf_secretX=1", "Csrf_secret=" + secretText(&s)} {
+		f.Add(seed, seed)
+	}
+	p := mustNew(f, Config{})
+	f.Fuzz(func(t *testing.T, line1, line2 string) {
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		r.Header["Cookie"] = []string{line1, line2}
+		if v, ok := cookieValue(r, "csrf_secret"); ok && !strings.Contains(line1+line2, v) {
+			t.Fatalf("cookieValue found %q, which is not in the header", v)
+		}
+		var got [secretLen]byte
+		if p.readSecret(r, &got) && !strings.Contains(line1+line2, secretText(&got)) {
+			t.Fatalf("readSecret accepted a secret whose canonical text %q is not in the header", secretText(&got))
 		}
 	})
 }
