@@ -22,19 +22,7 @@
     return fetch(url, options)
   }
 
-  const $ = id => document.getElementById(id)
-  async function json(res) {
-    const t = await res.text()
-    try { return JSON.parse(t) } catch { return { error: 'not json', status: res.status, text: t } }
-  }
-  function show(status, body) {
-    const el = $('result')
-    el.textContent = JSON.stringify(body)
-    el.dataset.status = String(status)
-    el.className = status >= 200 && status < 300 ? 'ok' : 'err'
-    el.dataset.state = 'done'
-    return body
-  }
+  const { $, json, show } = window.seedPage // static/seed-page.js
   async function balance() {
     const res = await fetch('/api/balance')
     if (res.ok) $('balance').textContent = (await res.json()).balance
